@@ -1,0 +1,99 @@
+"""Ports: the interfaces the application needs from the outside world.
+
+Infrastructure implements them; interfaces/bootstrap.py wires the concrete
+classes. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+from application import records
+
+
+@dataclass(frozen=True)
+class MailMessage:
+    """One plain-text mail to one recipient."""
+
+    to: str
+    subject: str
+    body: str
+
+
+class Mailer(Protocol):
+    """Sends mail. Adapters: SMTP, and a directory of .eml files (default)."""
+
+    def send(self, message: MailMessage) -> None:
+        """Deliver the message or raise; never log the body (it holds tokens)."""
+        ...
+
+
+class KeyVault(Protocol):
+    """Per-subject keys for personal data (crypto-shredding).
+
+    Each data subject (a user, an invited address) has its own key. Deleting
+    the key makes every personal field encrypted with it unreadable forever.
+    """
+
+    def encrypt(self, subject_id: UUID, plaintext: str) -> str:
+        """Encrypt with the subject's key, creating the key when missing."""
+        ...
+
+    def decrypt(self, subject_id: UUID, ciphertext: str) -> str | None:
+        """Decrypt, or None when the subject's key has been deleted."""
+        ...
+
+    def forget(self, subject_id: UUID) -> None:
+        """Delete the subject's key (irreversible)."""
+        ...
+
+    def digest(self, subject_id: UUID, value: str) -> str:
+        """A keyed hash (HMAC-SHA256, hex) of `value` under the subject's key.
+
+        Used for lookups of personal values (an email's uniqueness claim)
+        without storing them in plaintext.
+        """
+        ...
+
+
+class PasswordHasher(Protocol):
+    """Slow, salted password hashing (argon2 in production)."""
+
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, hashed: str, password: str) -> bool: ...
+
+
+class PositionWaiter(Protocol):
+    """Tells when read models have applied a log position."""
+
+    def positions(self) -> dict[str, int]:
+        """The position each view has read up to."""
+        ...
+
+    def wait(self, views: Sequence[str], position: int, timeout: float) -> bool:
+        """Block until every named view has read `position`; False on timeout."""
+        ...
+
+    async def wait_async(self, views: Sequence[str], position: int, timeout: float) -> bool:
+        """The same, on an event loop, without holding a thread."""
+        ...
+
+
+class SideTables(Protocol):
+    """Reads of the rows the recorder writes beside events (strongly consistent)."""
+
+    def claim_owner(self, scope: str, value: str) -> UUID | None: ...
+
+    def principal(self, user_id: UUID) -> records.Principal | None: ...
+
+    def api_key_by_hash(self, key_hash: str) -> records.ApiKeyRow | None: ...
+
+    def api_keys(self, user_id: UUID) -> list[records.ApiKeyRow]: ...
+
+    def idempotency(
+        self, principal: str, method: str, path: str, key: str
+    ) -> records.IdempotencyRecord | None: ...

@@ -1,0 +1,61 @@
+"""What a projection is: a pure function from events to row changes.
+
+A projection reads the rows an event concerns through `Rows` and writes new
+versions of them; an adapter (Postgres, or a dict in unit tests) loads those
+rows in bulk, applies a whole batch, and records the position it has read up
+to in the same transaction. Events outside `topics` are skipped but count as
+read, so a view's position answers "has it seen P?".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from functools import singledispatchmethod
+from typing import Any, ClassVar, Protocol
+
+from eventsourcing.domain import DomainEventProtocol
+
+Key = tuple[Hashable, ...]
+Row = dict[str, Any]
+
+
+class Rows(Protocol):
+    """The rows of a view, as a unit of work over one batch."""
+
+    def get(self, table: str, key: Key) -> Row | None: ...
+
+    def put(self, table: str, key: Key, row: Row) -> None: ...
+
+    def delete(self, table: str, key: Key) -> None: ...
+
+
+class Projection:
+    """Base of every read-model projection."""
+
+    name: ClassVar[str]
+    topics: ClassVar[tuple[str, ...]]
+
+    def keys(self, event: DomainEventProtocol[Any]) -> list[tuple[str, Key]]:
+        """The rows `process` will read for this event (loaded in bulk first)."""
+        return []
+
+    @singledispatchmethod
+    def process(self, event: DomainEventProtocol[Any], rows: Rows) -> None:
+        """Apply one event; events of no interest change nothing."""
+
+
+class DictRows:
+    """`Rows` over plain dicts: the in-memory view for unit tests."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[Key, Row]] = {}
+
+    def get(self, table: str, key: Key) -> Row | None:
+        row = self.tables.get(table, {}).get(key)
+        return dict(row) if row is not None else None
+
+    def put(self, table: str, key: Key, row: Row) -> None:
+        self.tables.setdefault(table, {})[key] = dict(row)
+
+    def delete(self, table: str, key: Key) -> None:
+        self.tables.get(table, {}).pop(key, None)

@@ -1,0 +1,176 @@
+"""THE event-sourced application: one log for every aggregate.
+
+`TrawlStore` is an `eventsourcing` Application named `trawl` (table
+`trawl_events`). Its recorder is injected (Postgres in production, memory in
+unit tests) and writes side records (claims, idempotency, credentials) in the
+same transaction as the events. `commit()` is the one way use cases save.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InfrastructureFactory,
+    IntegrityError,
+    Mapper,
+)
+from eventsourcing.utils import Environment
+
+from application import records
+from application.personal import PersonalDataMapper
+from application.ports import KeyVault, SideTables
+
+T = TypeVar("T")
+A = TypeVar("A", bound=Aggregate)
+
+RecorderFactory = Callable[[InfrastructureFactory[Any]], ApplicationRecorder]
+
+
+class NotFound(Exception):
+    """No such aggregate (or not visible): HTTP 404."""
+
+    slug = "not-found"
+
+
+class VersionConflict(Exception):
+    """The aggregate moved on since the caller read it: HTTP 412 or 409."""
+
+    slug = "version-conflict"
+
+
+@dataclass(frozen=True)
+class IdempotencyRequest:
+    """What the HTTP edge knows about a request carrying `Idempotency-Key`."""
+
+    principal: str
+    method: str
+    path: str
+    key: str
+    request_hash: str
+    status: int
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """The answer to every command: the aggregate's id and version, the position."""
+
+    id: UUID
+    version: int
+    position: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "version": self.version,
+            "position": self.position,
+            **self.extra,
+        }
+
+
+class TrawlStore(Application[UUID]):
+    """One application, one stored-events table, one global ordered log."""
+
+    name = "trawl"
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        vault: KeyVault,
+        recorder_factory: RecorderFactory,
+        factory: InfrastructureFactory[Any] | None = None,
+    ) -> None:
+        self._vault = vault
+        self._recorder_factory = recorder_factory
+        self._factory = factory
+        super().__init__(env)
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
+        return self._factory or super().construct_factory(env)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return PersonalDataMapper(transcoder=self.construct_transcoder(), vault=self._vault)
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        return self._recorder_factory(self.factory)
+
+    @property
+    def side(self) -> SideTables:
+        """Strongly consistent reads of the side records."""
+        side: SideTables = self.recorder  # type: ignore[assignment]
+        return side
+
+    @property
+    def vault(self) -> KeyVault:
+        return self._vault
+
+    def load(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A:
+        """The aggregate of that class, or NotFound."""
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(f"{cls.__name__.lower()} not found") from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"{cls.__name__.lower()} not found")
+        return aggregate
+
+    def head(self) -> int:
+        """The position of the newest event in the log (0 when empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    def commit(
+        self,
+        *aggregates: Aggregate,
+        side: Sequence[records.SideRecord] = (),
+        idempotency: IdempotencyRequest | None = None,
+        result_of: Aggregate | None = None,
+        extra: dict[str, Any] | None = None,
+        secret_fields: Sequence[str] = (),
+    ) -> CommandResult:
+        """Save the aggregates' new events with the side records, atomically.
+
+        The result names `result_of` (default: the first aggregate). With an
+        idempotency request, the answer is stored in the same transaction;
+        fields listed in `secret_fields` are stored as null.
+        """
+        target = result_of or aggregates[0]
+        extra = dict(extra or {})
+        side = list(side)
+        if idempotency is not None:
+            stored_extra = {k: (None if k in secret_fields else v) for k, v in extra.items()}
+            side.append(
+                records.IdempotencyRecord(
+                    principal=idempotency.principal,
+                    method=idempotency.method,
+                    path=idempotency.path,
+                    key=idempotency.key,
+                    request_hash=idempotency.request_hash,
+                    status=idempotency.status,
+                    body={"id": str(target.id), "version": target.version, **stored_extra},
+                )
+            )
+        recordings = self.save(*aggregates, side=side)
+        position = max((r.notification.id for r in recordings), default=0) or self.head()
+        return CommandResult(target.id, target.version, position, extra)
+
+    def retrying(self, command: Callable[[], T], attempts: int = 5) -> T:
+        """Run a load-decide-save command again when a concurrent writer won.
+
+        The command reloads and re-checks its invariants each time, so a retry
+        never overwrites a newer state; callers holding an explicit expected
+        version (If-Match) must not use this.
+        """
+        for attempt in range(attempts):
+            try:
+                return command()
+            except IntegrityError:
+                if attempt == attempts - 1:
+                    raise VersionConflict("too many concurrent changes; retry") from None
+        raise AssertionError("unreachable")

@@ -1,0 +1,1 @@
+"""Servers Trawl can run in-process when no external one is configured."""

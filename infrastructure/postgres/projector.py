@@ -1,0 +1,167 @@
+"""Runs a projection into its Postgres view: batches, exactly once, follows the log.
+
+Each batch is one transaction: take the view's advisory lock (one writer per
+view, however many processes run a projector), read the view's position,
+select the next events after it, apply them to bulk-loaded rows, flush, and
+write the new position. A crash anywhere rolls the whole batch back, so every
+event is applied exactly once. `follow()` sleeps on LISTEN until the recorder's
+NOTIFY says the log grew.
+
+An event the projection cannot apply is parked in `trawl_parked_events`
+(visible, retryable) instead of stalling the view forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from eventsourcing.persistence import Notification
+from eventsourcing.postgres import PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from application.projections.base import Projection
+from application.store import TrawlStore
+from infrastructure.postgres import views
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+
+
+def lock_id(view: str) -> int:
+    """A stable 31-bit advisory-lock id for a view name."""
+    return zlib.crc32(f"trawl-view:{view}".encode()) & 0x7FFFFFFF
+
+
+class Projector:
+    def __init__(
+        self,
+        store: TrawlStore,
+        datastore: PostgresDatastore,
+        projection: Projection,
+        schema: views.ViewSchema,
+        *,
+        suffix: str = "",
+        batch_size: int = 2000,
+    ) -> None:
+        self.store = store
+        self.datastore = datastore
+        self.projection = projection
+        self.schema = schema
+        self.suffix = suffix
+        self.batch_size = batch_size
+        self.view = schema.name + suffix
+        self.events_table = Identifier(store.recorder.events_table_name)  # type: ignore[attr-defined]
+        self.channel = store.recorder.channel_name  # type: ignore[attr-defined]
+
+    def setup(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            for statement in views.POSITIONS_DDL:
+                curs.execute(statement)
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id(self.schema.name),))
+            views.create_view(curs, self.schema, self.suffix)
+
+    def position(self) -> int:
+        with self.datastore.transaction(commit=False) as curs:
+            return views.read_position(curs, self.view)
+
+    def run_batch(self, curs: Cursor[DictRow] | None = None) -> int:
+        """Apply the next batch; the number of events read (0 = caught up)."""
+        if curs is not None:
+            return self._batch(curs)
+        with self.datastore.transaction(commit=True) as own:
+            return self._batch(own)
+
+    def catch_up(
+        self, progress: Progress | None = None, stop: threading.Event | None = None
+    ) -> int:
+        total = 0
+        while not (stop and stop.is_set()):
+            count = self.run_batch()
+            if count == 0:
+                break
+            total += count
+            if progress:
+                progress(count)
+        return total
+
+    def follow(self, stop: threading.Event, idle_timeout: float = 1.0) -> None:
+        """Catch up, then wait for NOTIFY (or a timeout) and repeat, until stopped."""
+        with self.datastore.get_connection() as conn:
+            conn.execute(SQL("LISTEN {}").format(Identifier(self.channel)))
+            while not stop.is_set():
+                try:
+                    self.catch_up(stop=stop)
+                except Exception:
+                    log.exception("projector %s failed a batch; retrying", self.view)
+                    stop.wait(idle_timeout)
+                for _ in conn.notifies(timeout=idle_timeout, stop_after=1):
+                    pass
+
+    # -- one batch -----------------------------------------------------------
+
+    def _batch(self, curs: Cursor[DictRow]) -> int:
+        curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id(self.schema.name),))
+        start = views.read_position(curs, self.view)
+        notifications = self._select(curs, start)
+        if not notifications:
+            return 0
+        wanted = [n for n in notifications if n.state]
+        events = [(n, self.store.mapper.to_domain_event(n)) for n in wanted]
+        rows = views.BatchRows(curs, self.schema, self.suffix)
+        rows.load(key for _, event in events for key in self.projection.keys(event))
+        curs.execute("SAVEPOINT batch")
+        try:
+            for _, event in events:
+                self.projection.process(event, rows)
+            rows.flush()
+        except Exception:  # noqa: BLE001 - find and park the poison event
+            curs.execute("ROLLBACK TO SAVEPOINT batch")
+            self._one_by_one(curs, events)
+        views.write_position(curs, self.view, notifications[-1].id)
+        return len(notifications)
+
+    def _one_by_one(self, curs: Cursor[DictRow], events: list[tuple[Notification, Any]]) -> None:
+        for notification, event in events:
+            rows = views.BatchRows(curs, self.schema, self.suffix)
+            rows.load(self.projection.keys(event))
+            curs.execute("SAVEPOINT one")
+            try:
+                self.projection.process(event, rows)
+                rows.flush()
+            except Exception as error:  # noqa: BLE001
+                curs.execute("ROLLBACK TO SAVEPOINT one")
+                log.error("view %s parked event %s: %s", self.view, notification.id, error)
+                curs.execute(
+                    "INSERT INTO trawl_parked_events (view, position, topic, error)"
+                    " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                    (self.view, notification.id, notification.topic, repr(error)[:2000]),
+                )
+
+    def _select(self, curs: Cursor[DictRow], start: int) -> list[Notification]:
+        # Only the events of interest carry their state; the rest count as read.
+        curs.execute(
+            SQL(
+                "SELECT notification_id, originator_id, originator_version, topic,"
+                " CASE WHEN topic = ANY(%s) THEN state END AS state"
+                " FROM {} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+            ).format(self.events_table),
+            (list(self.projection.topics), start, self.batch_size),
+            prepare=True,
+        )
+        return [
+            Notification(
+                id=row["notification_id"],
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]) if row["state"] is not None else b"",
+            )
+            for row in curs.fetchall()
+        ]

@@ -1,0 +1,97 @@
+"""Rebuild a view from the whole log into fresh tables, then swap them in.
+
+Blue/green: the new tables (suffix `__rebuild`) fill while the live view
+keeps serving and following. To finish, one transaction takes the view's
+advisory lock (the live projector pauses), applies the last events, renames
+live -> `__old`, new -> live, moves the position and drops the old tables.
+Queries see either the old or the new view, never a half-built one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from infrastructure.postgres import views
+from infrastructure.postgres.projector import Projector, lock_id
+
+REBUILD = "__rebuild"
+OLD = "__old"
+
+Report = Callable[[int, int], None]  # (events read so far, events to read)
+
+
+def rebuild(live: Projector, report: Report | None = None) -> int:
+    """Rebuild `live`'s view from position 0; returns the events read."""
+    fresh = Projector(
+        live.store,
+        live.datastore,
+        live.projection,
+        live.schema,
+        suffix=REBUILD,
+        batch_size=live.batch_size,
+    )
+    with live.datastore.transaction(commit=True) as curs:
+        for statement in views.POSITIONS_DDL:
+            curs.execute(statement)
+        views.drop_view(curs, live.schema, REBUILD)
+        views.create_view(curs, live.schema, REBUILD)
+    head = live.store.head()
+    done = 0
+
+    def progress(count: int) -> None:
+        nonlocal done
+        done += count
+        if report:
+            report(done, max(head, done))
+
+    fresh.catch_up(progress)
+    with live.datastore.transaction(commit=True) as curs:
+        curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id(live.schema.name),))
+        while (count := fresh.run_batch(curs)) > 0:
+            progress(count)
+        _swap(curs, live, fresh)
+    return done
+
+
+def _swap(curs: Cursor[DictRow], live: Projector, fresh: Projector) -> None:
+    schema = live.schema
+    position = views.read_position(curs, fresh.view)
+    for table in schema.tables:
+        names = {s: Identifier(table.name + s) for s in ("", REBUILD, OLD)}
+        curs.execute(SQL("DROP TABLE IF EXISTS {}").format(names[OLD]))
+        curs.execute(
+            SQL("ALTER TABLE IF EXISTS {} RENAME TO {}").format(
+                names[""], Identifier(table.name + OLD)
+            )
+        )
+        curs.execute(
+            SQL("ALTER TABLE {} RENAME TO {}").format(names[REBUILD], Identifier(table.name))
+        )
+        curs.execute(SQL("DROP TABLE IF EXISTS {}").format(names[OLD]))
+        _rename_indexes(curs, table)
+    curs.execute("DELETE FROM trawl_view_positions WHERE view = %s", (fresh.view,))
+    curs.execute(
+        "INSERT INTO trawl_view_positions (view, position) VALUES (%s, %s)"
+        " ON CONFLICT (view) DO UPDATE SET position = EXCLUDED.position, updated_at = now()",
+        (schema.name, position),
+    )
+    curs.execute("SELECT pg_notify(%s, %s)", (views.CHANNEL, f"{schema.name}:{position}"))
+
+
+def _rename_indexes(curs: Cursor[DictRow], table: views.TableSchema) -> None:
+    curs.execute(
+        SQL("ALTER INDEX IF EXISTS {} RENAME TO {}").format(
+            Identifier(f"{table.name}{REBUILD}_pkey"), Identifier(f"{table.name}_pkey")
+        )
+    )
+    for number, _ in enumerate(table.indexes):
+        curs.execute(
+            SQL("ALTER INDEX IF EXISTS {} RENAME TO {}").format(
+                Identifier(f"{table.name}{REBUILD}_ix{number}"),
+                Identifier(f"{table.name}_ix{number}"),
+            )
+        )

@@ -1,0 +1,171 @@
+"""THE application recorder: events + side records in one transaction.
+
+A subclass of the library's Postgres application recorder. It keeps the
+library's table, its `LOCK TABLE ... IN EXCLUSIVE MODE` (positions in commit
+order, never back-filled) and its NOTIFY, and adds:
+
+- side records (claims, idempotency answers, credentials) written in the same
+  transaction as the events: see `side_tables.py`;
+- group commit: concurrent `insert_events` calls are queued and a committer
+  thread writes up to `max_batch` of them in ONE transaction, each caller
+  still getting its own notification ids or its own error. When a batch fails
+  (a version conflict, a taken claim) the committer retries its requests one
+  by one, so exactly the conflicting ones fail;
+- `_after_insert`: the hook where the audit hash chain links the new events
+  inside the same transaction.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composed, Identifier
+
+from application import records
+from infrastructure.postgres import side_tables
+
+
+@dataclass
+class _Request:
+    events: Sequence[StoredEvent]
+    side: Sequence[records.SideRecord]
+    done: threading.Event = field(default_factory=threading.Event)
+    ids: list[int] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+class TrawlRecorder(side_tables.SideTableReads, PostgresApplicationRecorder):
+    """The Postgres application recorder of Trawl's one log."""
+
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        *,
+        events_table_name: str = "trawl_events",
+        group_commit: bool = True,
+        max_batch: int = 200,
+    ) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.sql_create_statements.extend(Composed([SQL(s)]) for s in side_tables.DDL)
+        self.group_commit = group_commit
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Request] = queue.SimpleQueue()
+        self._committer: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._prelude = SQL(
+            "SET LOCAL lock_timeout = '{0}s'; LOCK TABLE {1} IN EXCLUSIVE MODE; NOTIFY {2}"
+        ).format(
+            self.datastore.lock_timeout,
+            Identifier(self.events_table_name),
+            Identifier(self.channel_name),
+        )
+
+    # -- writing ---------------------------------------------------------------
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if kwargs.get("tracking") is not None:
+            raise NotImplementedError("projections track positions in their own views")
+        request = _Request(stored_events, kwargs.get("side", ()))
+        if not self.group_commit:
+            self._write_alone(request)
+        else:
+            self._ensure_committer()
+            self._queue.put(request)
+            request.done.wait()
+        if request.error is not None:
+            raise request.error
+        return request.ids
+
+    def _ensure_committer(self) -> None:
+        if self._committer is None:
+            with self._start_lock:
+                if self._committer is None:
+                    self._committer = threading.Thread(
+                        target=self._commit_loop, name="trawl-group-commit", daemon=True
+                    )
+                    self._committer.start()
+
+    def _commit_loop(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._write_batch(batch)
+
+    def _write_batch(self, batch: list[_Request]) -> None:
+        try:
+            self._write(batch)
+        except BaseException as error:  # noqa: BLE001 - every caller must hear
+            if len(batch) == 1:
+                batch[0].error = error
+            else:
+                for request in batch:
+                    self._write_alone(request)
+                return
+        for request in batch:
+            request.done.set()
+
+    def _write_alone(self, request: _Request) -> None:
+        try:
+            self._write([request])
+        except BaseException as error:  # noqa: BLE001
+            request.error = error
+        request.done.set()
+
+    def _write(self, batch: list[_Request]) -> None:
+        events = [event for request in batch for event in request.events]
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor() as curs,
+        ):
+            curs.execute(self._prelude)
+            ids = self._insert_rows(curs, events)
+            offset = 0
+            head: int | None = ids[-1] if ids else None
+            for request in batch:
+                request.ids = ids[offset : offset + len(request.events)]
+                offset += len(request.events)
+                if request.side:
+                    if head is None:
+                        head = self._head(curs)
+                    position = max(request.ids, default=head)
+                    side_tables.write(curs, request.side, position)
+            self._after_insert(curs, events, ids)
+
+    def _insert_rows(self, curs: Cursor[DictRow], events: Sequence[StoredEvent]) -> list[int]:
+        if not events:
+            return []
+        rows = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in events
+        ]
+        try:
+            curs.execute(self.insert_events_statement, (rows,))
+        except psycopg.errors.UniqueViolation as error:
+            raise IntegrityError(str(error)) from error
+        return [row["notification_id"] for row in curs.fetchall()]
+
+    def _head(self, curs: Cursor[DictRow]) -> int:
+        curs.execute(self.max_notification_id_statement)
+        row = curs.fetchone()
+        return int(row["max"] or 0) if row else 0
+
+    def _after_insert(
+        self, curs: Cursor[DictRow], events: Sequence[StoredEvent], ids: Sequence[int]
+    ) -> None:
+        """Hook inside the insert transaction, after the events have positions."""

@@ -1,0 +1,119 @@
+"""Settings: every `TRAWL_*` variable, read once into one typed object.
+
+The README's configuration reference is generated from this class
+(`trawl settings --markdown`), and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+
+PREFIX = "TRAWL_"
+
+
+def _doc(text: str) -> msgspec.Meta:
+    return msgspec.Meta(description=text)
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    host: Annotated[str, _doc("Address the HTTP API listens on.")] = "127.0.0.1"
+    port: Annotated[int, _doc("Port of the HTTP API."), msgspec.Meta(ge=0, le=65535)] = 8000
+    data_dir: Annotated[
+        str, _doc("Data directory: embedded Postgres, mail files, generated secrets.")
+    ] = "./.trawl"
+    database_url: Annotated[
+        str | None,
+        _doc("PostgreSQL URL (`postgresql://user@host:port/db`); unset = embedded Postgres."),
+    ] = None
+    db_pool_size: Annotated[
+        int, _doc("Connections kept in the Postgres pool."), msgspec.Meta(ge=1, le=200)
+    ] = 10
+    db_max_overflow: Annotated[
+        int, _doc("Extra connections the pool may open under load."), msgspec.Meta(ge=0)
+    ] = 10
+    group_commit: Annotated[
+        bool, _doc("Save concurrent commands in one transaction (each keeps its answer).")
+    ] = True
+    jwt_secret: Annotated[
+        str | None,
+        _doc("HS256 secret for access tokens; unset = generated into the data directory."),
+    ] = None
+    token_ttl_seconds: Annotated[
+        int, _doc("Lifetime of access tokens."), msgspec.Meta(ge=60, le=30 * 86400)
+    ] = 3600
+    token_rate_limit_per_minute: Annotated[
+        int,
+        _doc("Token requests allowed per email and per client address per minute."),
+        msgspec.Meta(ge=1),
+    ] = 10
+    consistency_wait_ms: Annotated[
+        int, _doc("Longest wait of a query for `X-Trawl-Wait-For`."), msgspec.Meta(ge=0, le=60000)
+    ] = 5000
+    max_body_bytes: Annotated[
+        int, _doc("Largest accepted request body."), msgspec.Meta(ge=1024)
+    ] = 1_048_576
+    smtp_url: Annotated[
+        str | None,
+        _doc("`smtp://[user:pass@]host[:port][?starttls=true]` or `smtps://`; unset = .eml files."),
+    ] = None
+    mail_from: Annotated[str, _doc("Sender address of Trawl's mail.")] = "trawl@localhost"
+    public_url: Annotated[
+        str | None, _doc("Base URL used in links inside mails; unset = http://HOST:PORT.")
+    ] = None
+    projector: Annotated[bool, _doc("Run the projector inside `trawl serve` / `trawl api`.")] = True
+    log_level: Annotated[str, _doc("Python log level.")] = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read `TRAWL_*` variables (strings are converted and validated)."""
+        environ = os.environ if environ is None else environ
+        known = {f.name for f in msgspec.structs.fields(cls)}
+        values: dict[str, object] = {}
+        for name, value in environ.items():
+            if name.startswith(PREFIX) and name[len(PREFIX) :].lower() in known:
+                values[name[len(PREFIX) :].lower()] = value
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return msgspec.convert(values, cls, strict=False)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser().resolve()
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    def resolved_jwt_secret(self) -> str:
+        """The configured secret, or one generated once into the data directory."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        path = self.data_path / "jwt_secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+def reference_markdown() -> str:
+    """The configuration reference table (README), generated from Settings."""
+    lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    defaults = Settings()
+    for field in msgspec.structs.fields(Settings):
+        meta = [m for m in getattr(field.type, "__metadata__", ()) if m.description]
+        default = getattr(defaults, field.name)
+        shown = (
+            "unset"
+            if default is None
+            else f"`{str(default).lower() if isinstance(default, bool) else default}`"
+        )
+        text = meta[0].description if meta else ""
+        lines.append(f"| `{PREFIX}{field.name.upper()}` | {shown} | {text} |")
+    return "\n".join(lines)

@@ -1,0 +1,192 @@
+"""Composition root: settings -> adapters -> application. Nothing else wires.
+
+`bootstrap()` builds Trawl on Postgres; `bootstrap_memory()` on the
+in-memory store (unit tests). Every adapter is a parameter, so tests swap in
+fakes without patching.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.postgres import PostgresFactory
+from eventsourcing.utils import Environment
+
+from application.auth.commands import AuthService
+from application.auth.tokens import TokenSigner
+from application.ports import Mailer, PasswordHasher, PositionWaiter
+from application.projections.base import Projection
+from application.projections.projects import ProjectsProjection
+from application.projects.commands import ProjectCommands
+from application.projects.queries import ProjectQueries, ProjectsView
+from application.store import TrawlStore
+from application.users.commands import UserCommands
+from application.users.queries import UserQueries
+from infrastructure.auth.passwords import Argon2PasswordHasher
+from infrastructure.memory.recorder import MemoryRecorder
+from infrastructure.memory.vault import MemoryKeyVault
+from infrastructure.memory.views import MemoryProjectsView, MemoryViews
+from infrastructure.postgres import projects_view
+from infrastructure.postgres.database import library_env
+from infrastructure.postgres.positions import PositionWatcher
+from infrastructure.postgres.projector import Projector
+from infrastructure.postgres.recorder import TrawlRecorder
+from infrastructure.postgres.vault import PostgresKeyVault
+from infrastructure.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Trawl:
+    """The wired application: use cases, queries and background work."""
+
+    settings: Settings
+    store: TrawlStore
+    users: UserCommands
+    user_queries: UserQueries
+    auth: AuthService
+    projects: ProjectCommands
+    project_queries: ProjectQueries
+    positions: PositionWaiter
+    jwt_secret: str
+    views: tuple[str, ...]
+    projectors: list[Projector] = field(default_factory=list)
+    ping: Callable[[], bool] = lambda: True
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _closers: list[Callable[[], Any]] = field(default_factory=list)
+
+    def start_projectors(self) -> None:
+        """Follow the log in background threads (one per view)."""
+        for projector in self.projectors:
+            thread = threading.Thread(
+                target=projector.follow,
+                args=(self._stop,),
+                name=f"projector-{projector.view}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def close(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        for closer in reversed(self._closers):
+            closer()
+        self.store.close()
+
+
+def default_mailer(settings: Settings) -> Mailer:
+    if settings.smtp_url:
+        from infrastructure.mail.smtp import SmtpMailer
+
+        return SmtpMailer(settings.smtp_url, sender=settings.mail_from)
+    from infrastructure.mail.file import FileMailer
+
+    return FileMailer(settings.data_path / "mail")
+
+
+def _wire(
+    settings: Settings,
+    store: TrawlStore,
+    projects: ProjectsView,
+    positions: PositionWaiter,
+    mailer: Mailer,
+    hasher: PasswordHasher,
+    projections: list[Projection],
+) -> Trawl:
+    secret = settings.resolved_jwt_secret()
+    return Trawl(
+        settings=settings,
+        store=store,
+        users=UserCommands(store, hasher, mailer, TokenSigner(secret), settings.base_url),
+        user_queries=UserQueries(store),
+        auth=AuthService(store, hasher),
+        projects=ProjectCommands(store),
+        project_queries=ProjectQueries(projects),
+        positions=positions,
+        jwt_secret=secret,
+        views=tuple(p.name for p in projections),
+    )
+
+
+def bootstrap(
+    settings: Settings,
+    database_url: str,
+    *,
+    mailer: Mailer | None = None,
+    hasher: PasswordHasher | None = None,
+    run_projectors: bool | None = None,
+) -> Trawl:
+    """Trawl on Postgres: tables are created (idempotently) on start."""
+    env = library_env(database_url, settings.db_pool_size, settings.db_max_overflow)
+    factory = PostgresFactory(Environment(TrawlStore.name, env))
+    datastore = factory.datastore
+    vault = PostgresKeyVault(datastore)
+    vault.create_tables()
+
+    def recorder_factory(_: InfrastructureFactory[Any]) -> TrawlRecorder:
+        recorder = TrawlRecorder(datastore, group_commit=settings.group_commit)
+        recorder.create_table()
+        return recorder
+
+    store = TrawlStore(env, vault, recorder_factory, factory=factory)
+
+    projections: list[Projection] = [ProjectsProjection()]
+    projectors = [Projector(store, datastore, projections[0], projects_view.SCHEMA)]
+    for projector in projectors:
+        projector.setup()
+    watcher = PositionWatcher(datastore)
+    watcher.start()
+    trawl = _wire(
+        settings,
+        store,
+        projects_view.PostgresProjectsView(datastore),
+        watcher,
+        mailer or default_mailer(settings),
+        hasher or Argon2PasswordHasher(),
+        projections,
+    )
+    trawl.projectors = projectors
+    trawl.ping = lambda: _ping(datastore)
+    trawl._closers.append(watcher.stop)
+    if settings.projector if run_projectors is None else run_projectors:
+        trawl.start_projectors()
+    return trawl
+
+
+def bootstrap_memory(
+    settings: Settings,
+    *,
+    mailer: Mailer,
+    hasher: PasswordHasher | None = None,
+) -> Trawl:
+    """Trawl on the in-memory store, views applied synchronously (unit tests)."""
+    store = TrawlStore({}, MemoryKeyVault(), lambda _: MemoryRecorder())
+    projections: list[Projection] = [ProjectsProjection()]
+    views = MemoryViews(store, projections)
+    return _wire(
+        settings,
+        store,
+        MemoryProjectsView(views),
+        views,
+        mailer,
+        hasher or Argon2PasswordHasher(time_cost=1, memory_cost=1024),
+        projections,
+    )
+
+
+def _ping(datastore: Any) -> bool:
+    try:
+        with datastore.get_connection() as conn:
+            conn.execute("SELECT 1")
+        return True
+    except Exception:  # noqa: BLE001 - readiness answers, it does not raise
+        return False
