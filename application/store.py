@@ -39,6 +39,12 @@ class NotFound(Exception):
     slug = "not-found"
 
 
+class InvalidRequest(Exception):
+    """A query or command argument is malformed: HTTP 400."""
+
+    slug = "invalid-request"
+
+
 class VersionConflict(Exception):
     """The aggregate moved on since the caller read it: HTTP 412 or 409."""
 

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from application import access
 from application.auth.principal import Caller
-from application.store import NotFound
+from application.store import InvalidRequest, NotFound
 
 MAX_PAGE = 100
 
@@ -58,7 +58,7 @@ class ProjectQueries:
     def list(self, caller: Caller, limit: int = 50, cursor: str | None = None) -> Page:
         """The caller's projects, a page at a time (cursor = last id seen)."""
         if not 1 <= limit <= MAX_PAGE:
-            raise ValueError(f"limit must be between 1 and {MAX_PAGE}")
+            raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE}")
         after = _parse_cursor(cursor)
         items = self.view.owned_by(caller.user_id, limit + 1, after)
         next_cursor = str(items[limit - 1].id) if len(items) > limit else None
@@ -71,4 +71,4 @@ def _parse_cursor(cursor: str | None) -> UUID | None:
     try:
         return UUID(cursor)
     except ValueError:
-        raise ValueError("cursor is not valid") from None
+        raise InvalidRequest("cursor is not valid") from None
