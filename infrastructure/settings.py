@@ -66,7 +66,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     public_url: Annotated[
         str | None, _doc("Base URL used in links inside mails; unset = http://HOST:PORT.")
     ] = None
-    projector: Annotated[bool, _doc("Run the projector inside `trawl serve` / `trawl api`.")] = True
+    projector: Annotated[
+        bool, _doc("Run the projectors inside `trawl serve` (`trawl api` never does).")
+    ] = True
     log_level: Annotated[str, _doc("Python log level.")] = "INFO"
 
     @classmethod

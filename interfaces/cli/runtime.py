@@ -1,0 +1,63 @@
+"""What every command needs first: settings, a database, a wired Trawl."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
+
+from infrastructure.embedded.postgres import EmbeddedPostgres
+from infrastructure.settings import Settings
+from interfaces.bootstrap import Trawl, bootstrap
+
+
+def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="data directory (default: $TRAWL_DATA_DIR or ./.trawl)")
+
+
+def settings_from(args: argparse.Namespace, **overrides: object) -> Settings:
+    given = {name: getattr(args, name, None) for name in ("host", "port", "data_dir")}
+    settings = Settings.from_env(**given, **overrides)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return settings
+
+
+def redact(url: str) -> str:
+    """A database URL fit for printing: the password replaced."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    """The configured Postgres, or an embedded one in the data directory."""
+    if settings.database_url:
+        print(f"Postgres: {redact(settings.database_url)}", flush=True)
+        yield settings.database_url
+        return
+    settings.data_path.mkdir(parents=True, exist_ok=True)
+    print(f"Postgres: starting embedded server in {settings.data_path / 'postgres'}", flush=True)
+    embedded = EmbeddedPostgres.start(settings.data_path)
+    print(f"Postgres: {embedded.url}", flush=True)
+    try:
+        yield embedded.url
+    finally:
+        embedded.stop()
+
+
+@contextmanager
+def trawl(settings: Settings, *, projectors: bool) -> Iterator[Trawl]:
+    """A wired Trawl on the settings' database, closed at the end."""
+    with database(settings) as url:
+        app = bootstrap(settings, url, run_projectors=projectors)
+        try:
+            yield app
+        finally:
+            app.close()

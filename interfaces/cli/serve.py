@@ -1,0 +1,82 @@
+"""Long-running roles: `serve` (all in one), `api`, `projector`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from typing import Any
+
+from interfaces.cli.runtime import add_data_dir, settings_from, trawl
+
+
+def register(commands: Any) -> None:
+    for name, help_text in (
+        (
+            "serve",
+            "run API + projector in one process (embedded Postgres unless "
+            "TRAWL_DATABASE_URL is set)",
+        ),
+        ("api", "run only the HTTP API (projectors run elsewhere: `trawl projector`)"),
+    ):
+        parser = commands.add_parser(name, help=help_text, description=help_text)
+        parser.add_argument("--host", help="listen address (default: $TRAWL_HOST or 127.0.0.1)")
+        parser.add_argument("--port", type=int, help="listen port (default: $TRAWL_PORT or 8000)")
+        add_data_dir(parser)
+        parser.set_defaults(handler=run_serve if name == "serve" else run_api)
+    parser = commands.add_parser(
+        "projector",
+        help="follow the log and keep every read model up to date",
+        description="Follow the event log and apply it to every read model until stopped "
+        "(SIGINT/SIGTERM). One active writer per view: extra copies wait safely.",
+    )
+    add_data_dir(parser)
+    parser.set_defaults(handler=run_projector)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    return _http(settings_from(args), projectors=True)
+
+
+def run_api(args: argparse.Namespace) -> int:
+    return _http(settings_from(args, projector=False), projectors=False)
+
+
+def _http(settings: Any, projectors: bool) -> int:
+    import uvicorn
+
+    from interfaces.http.app import create_app
+
+    with trawl(settings, projectors=projectors) as app:
+        mail = (
+            settings.smtp_url.split("@")[-1] if settings.smtp_url else settings.data_path / "mail"
+        )
+        print(f"Data directory: {settings.data_path}", flush=True)
+        print(f"Mail: {mail}", flush=True)
+        print(f"HTTP: http://{settings.host}:{settings.port} (OpenAPI at /schema)", flush=True)
+        uvicorn.run(
+            create_app(app),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            access_log=False,
+        )
+    return 0
+
+
+def run_projector(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with trawl(settings, projectors=False) as app:
+        threads = [
+            threading.Thread(target=p.follow, args=(stop,), name=p.view) for p in app.projectors
+        ]
+        for thread in threads:
+            thread.start()
+        print(f"Projector: following views {', '.join(app.views)}", flush=True)
+        stop.wait()
+        for thread in threads:
+            thread.join()
+    return 0
