@@ -61,12 +61,25 @@ class TrawlRecorder(side_tables.SideTableReads, PostgresApplicationRecorder):
         self._queue: queue.SimpleQueue[_Request] = queue.SimpleQueue()
         self._committer: threading.Thread | None = None
         self._start_lock = threading.Lock()
-        self._prelude = SQL(
-            "SET LOCAL lock_timeout = '{0}s'; LOCK TABLE {1} IN EXCLUSIVE MODE; NOTIFY {2}"
-        ).format(
-            self.datastore.lock_timeout,
-            Identifier(self.events_table_name),
-            Identifier(self.channel_name),
+        # Rendered once: composing SQL per transaction costs more than the insert.
+        self._prelude = (
+            SQL("SET LOCAL lock_timeout = '{0}s'; LOCK TABLE {1} IN EXCLUSIVE MODE; NOTIFY {2}")
+            .format(
+                self.datastore.lock_timeout,
+                Identifier(self.events_table_name),
+                Identifier(self.channel_name),
+            )
+            .as_string()
+        )
+        # Column arrays dump faster than an array of composite values.
+        self._insert = (
+            SQL(
+                "INSERT INTO {0} (originator_id, originator_version, topic, state)"
+                " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
+                " RETURNING notification_id"
+            )
+            .format(Identifier(self.events_table_name))
+            .as_string()
         )
 
     # -- writing ---------------------------------------------------------------
@@ -150,12 +163,14 @@ class TrawlRecorder(side_tables.SideTableReads, PostgresApplicationRecorder):
     def _insert_rows(self, curs: Cursor[DictRow], events: Sequence[StoredEvent]) -> list[int]:
         if not events:
             return []
-        rows = [
-            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
-            for e in events
-        ]
+        columns = (
+            [e.originator_id for e in events],
+            [e.originator_version for e in events],
+            [e.topic for e in events],
+            [e.state for e in events],
+        )
         try:
-            curs.execute(self.insert_events_statement, (rows,))
+            curs.execute(self._insert, columns, prepare=True)
         except psycopg.errors.UniqueViolation as error:
             raise IntegrityError(str(error)) from error
         return [row["notification_id"] for row in curs.fetchall()]
