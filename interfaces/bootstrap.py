@@ -31,7 +31,7 @@ from infrastructure.auth.passwords import Argon2PasswordHasher
 from infrastructure.memory.recorder import MemoryRecorder
 from infrastructure.memory.vault import MemoryKeyVault
 from infrastructure.memory.views import MemoryProjectsView, MemoryViews
-from infrastructure.postgres import projects_view
+from infrastructure.postgres import projects_view, side_tables
 from infrastructure.postgres.database import library_env
 from infrastructure.postgres.positions import PositionWatcher
 from infrastructure.postgres.projector import Projector
@@ -73,6 +73,20 @@ class Trawl:
             )
             thread.start()
             self._threads.append(thread)
+
+    def every(self, seconds: float, job: Callable[[], Any], name: str) -> None:
+        """Run `job` every `seconds` in a background thread until close()."""
+
+        def loop() -> None:
+            while not self._stop.wait(seconds):
+                try:
+                    job()
+                except Exception:
+                    log.exception("background job %s failed", name)
+
+        thread = threading.Thread(target=loop, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def close(self) -> None:
         self._stop.set()
@@ -157,6 +171,7 @@ def bootstrap(
     trawl.projectors = projectors
     trawl.ping = lambda: _ping(datastore)
     trawl._closers.append(watcher.stop)
+    trawl.every(600, lambda: side_tables.purge_expired(datastore), "purge-idempotency")
     if settings.projector if run_projectors is None else run_projectors:
         trawl.start_projectors()
     return trawl

@@ -176,3 +176,12 @@ class SideTableReads:
             (principal, method, path, key),
         )
         return records.IdempotencyRecord(**row) if row else None
+
+
+def purge_expired(datastore: PostgresDatastore) -> int:
+    """Delete idempotency answers older than their 24 h; the number deleted."""
+    with datastore.transaction(commit=True) as curs:
+        curs.execute(
+            f"DELETE FROM trawl_idempotency WHERE created_at < now() - interval '{IDEMPOTENCY_TTL}'"
+        )
+        return curs.rowcount
