@@ -26,6 +26,7 @@ from eventsourcing.utils import Environment
 from application import records
 from application.personal import PersonalDataMapper
 from application.ports import KeyVault, SideTables
+from domain import registry as _registry  # noqa: F401 - registers every event topic
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
