@@ -11,27 +11,32 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment
 
+from application.access import AccessPolicy, AccessView
 from application.auth.commands import AuthService
 from application.auth.tokens import TokenSigner
 from application.ports import Mailer, PasswordHasher, PositionWaiter
+from application.projections.access import AccessProjection
 from application.projections.base import Projection
 from application.projections.projects import ProjectsProjection
 from application.projects.commands import ProjectCommands
 from application.projects.queries import ProjectQueries, ProjectsView
+from application.shares.commands import ShareCommands
+from application.shares.queries import LinkResolver, ShareQueries, SharesView
 from application.store import TrawlStore
 from application.users.commands import UserCommands
 from application.users.queries import UserQueries
 from infrastructure.auth.passwords import Argon2PasswordHasher
 from infrastructure.memory.recorder import MemoryRecorder
 from infrastructure.memory.vault import MemoryKeyVault
-from infrastructure.memory.views import MemoryProjectsView, MemoryViews
-from infrastructure.postgres import projects_view, side_tables
+from infrastructure.memory.views import MemoryAccessView, MemoryProjectsView, MemoryViews
+from infrastructure.postgres import access_view, projects_view, side_tables
 from infrastructure.postgres.database import library_env
 from infrastructure.postgres.positions import PositionWatcher
 from infrastructure.postgres.projector import Projector
@@ -53,6 +58,9 @@ class Trawl:
     auth: AuthService
     projects: ProjectCommands
     project_queries: ProjectQueries
+    shares: ShareCommands
+    share_queries: ShareQueries
+    links: LinkResolver
     positions: PositionWaiter
     jwt_secret: str
     views: tuple[str, ...]
@@ -111,20 +119,26 @@ def _wire(
     settings: Settings,
     store: TrawlStore,
     projects: ProjectsView,
+    access_view: AccessView,
+    shares_view: SharesView,
     positions: PositionWaiter,
     mailer: Mailer,
     hasher: PasswordHasher,
     projections: list[Projection],
 ) -> Trawl:
     secret = settings.resolved_jwt_secret()
+    policy = AccessPolicy(access_view)
     return Trawl(
         settings=settings,
         store=store,
         users=UserCommands(store, hasher, mailer, TokenSigner(secret), settings.base_url),
         user_queries=UserQueries(store),
         auth=AuthService(store, hasher),
-        projects=ProjectCommands(store),
-        project_queries=ProjectQueries(projects),
+        projects=ProjectCommands(store, policy),
+        project_queries=ProjectQueries(projects, policy),
+        shares=ShareCommands(store, policy, mailer, settings.base_url),
+        share_queries=ShareQueries(store, shares_view, policy),
+        links=LinkResolver(store, lambda: datetime.now(UTC)),
         positions=positions,
         jwt_secret=secret,
         views=tuple(p.name for p in projections),
@@ -153,16 +167,23 @@ def bootstrap(
 
     store = TrawlStore(env, vault, recorder_factory, factory=factory)
 
-    projections: list[Projection] = [ProjectsProjection()]
-    projectors = [Projector(store, datastore, projections[0], projects_view.SCHEMA)]
+    projections: list[Projection] = [ProjectsProjection(), AccessProjection()]
+    schemas = [projects_view.SCHEMA, access_view.SCHEMA]
+    projectors = [
+        Projector(store, datastore, projection, schema)
+        for projection, schema in zip(projections, schemas, strict=True)
+    ]
     for projector in projectors:
         projector.setup()
     watcher = PositionWatcher(datastore)
     watcher.start()
+    access = access_view.PostgresAccessView(datastore)
     trawl = _wire(
         settings,
         store,
         projects_view.PostgresProjectsView(datastore),
+        access,
+        access,
         watcher,
         mailer or default_mailer(settings),
         hasher or Argon2PasswordHasher(),
@@ -185,12 +206,15 @@ def bootstrap_memory(
 ) -> Trawl:
     """Trawl on the in-memory store, views applied synchronously (unit tests)."""
     store = TrawlStore({}, MemoryKeyVault(), lambda _: MemoryRecorder())
-    projections: list[Projection] = [ProjectsProjection()]
+    projections: list[Projection] = [ProjectsProjection(), AccessProjection()]
     views = MemoryViews(store, projections)
+    access = MemoryAccessView(views)
     return _wire(
         settings,
         store,
         MemoryProjectsView(views),
+        access,
+        access,
         views,
         mailer,
         hasher or Argon2PasswordHasher(time_cost=1, memory_cost=1024),

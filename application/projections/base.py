@@ -28,6 +28,14 @@ class Rows(Protocol):
 
     def delete(self, table: str, key: Key) -> None: ...
 
+    def delete_all(self, table: str, column: str, value: Any) -> None:
+        """Delete every row whose `column` equals `value`, now and in this batch.
+
+        For terminal facts (a deleted project): nothing may put such a row
+        again afterwards.
+        """
+        ...
+
 
 class Projection:
     """Base of every read-model projection."""
@@ -59,3 +67,8 @@ class DictRows:
 
     def delete(self, table: str, key: Key) -> None:
         self.tables.get(table, {}).pop(key, None)
+
+    def delete_all(self, table: str, column: str, value: Any) -> None:
+        rows = self.tables.get(table, {})
+        for key in [k for k, row in rows.items() if row.get(column) == value]:
+            del rows[key]

@@ -28,8 +28,9 @@ class PreconditionFailed(VersionConflict):
 
 
 class ProjectCommands:
-    def __init__(self, store: TrawlStore) -> None:
+    def __init__(self, store: TrawlStore, policy: access.AccessPolicy) -> None:
         self.store = store
+        self.policy = policy
 
     def create(
         self,
@@ -40,7 +41,7 @@ class ProjectCommands:
         correlation_id: str | None = None,
     ) -> CommandResult:
         project = Project.create(
-            caller.context(correlation_id), uuid.uuid4(), caller.user_id, name, description
+            caller.context(correlation_id), uuid.uuid4(), caller.account, name, description
         )
         return self.store.commit(project, idempotency=idempotency)
 
@@ -100,7 +101,7 @@ class ProjectCommands:
     ) -> CommandResult:
         def command() -> CommandResult:
             project = self.store.load(Project, project_id)
-            access.require(caller, project.owner_id, project.is_deleted, access.OWNER)
+            self.policy.require(caller, project_id, access.OWNER, _access_of(project))
             if expected_version is not None and expected_version != project.version:
                 raise PreconditionFailed(
                     f"project is at version {project.version}, not {expected_version}"
@@ -114,3 +115,7 @@ class ProjectCommands:
             return command()
         except IntegrityError:
             raise PreconditionFailed("project changed meanwhile") from None
+
+
+def _access_of(project: Project) -> access.ProjectAccess:
+    return access.ProjectAccess(project.owner_id, project.status)

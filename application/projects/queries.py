@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -26,6 +26,9 @@ class ProjectView:
     updated_at: datetime
     role: str = access.OWNER
 
+    def with_role(self, role: str) -> ProjectView:
+        return replace(self, role=role)
+
 
 @dataclass(frozen=True)
 class Page:
@@ -38,29 +41,34 @@ class ProjectsView(Protocol):
 
     def get(self, project_id: UUID) -> ProjectView | None: ...
 
-    def owned_by(self, owner_id: UUID, limit: int, after: UUID | None) -> list[ProjectView]:
-        """Projects of an owner ordered by id, after the given id."""
+    def visible_to(self, principal: str, limit: int, after: UUID | None) -> list[ProjectView]:
+        """Projects a principal (`user:<id>`) owns or was granted, ordered by id,
+        after the given id, each with the principal's role."""
         ...
 
 
 class ProjectQueries:
-    def __init__(self, view: ProjectsView) -> None:
+    def __init__(self, view: ProjectsView, policy: access.AccessPolicy) -> None:
         self.view = view
+        self.policy = policy
 
     def get(self, caller: Caller, project_id: UUID) -> ProjectView:
         """One project the caller can see; NotFound otherwise (no leak)."""
         project = self.view.get(project_id)
         if project is None:
             raise NotFound("project not found")
-        access.require(caller, project.owner_id, project.status == "deleted", "viewer")
-        return project
+        known = access.ProjectAccess(project.owner_id, project.status)
+        return project.with_role(self.policy.require(caller, project_id, access.VIEWER, known))
 
     def list(self, caller: Caller, limit: int = 50, cursor: str | None = None) -> Page:
-        """The caller's projects, a page at a time (cursor = last id seen)."""
+        """Projects the caller owns or was granted, a page at a time (cursor =
+        last id seen). Share-link holders list nothing: links are not listed."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidRequest(f"limit must be between 1 and {MAX_PAGE}")
         after = _parse_cursor(cursor)
-        items = self.view.owned_by(caller.user_id, limit + 1, after)
+        if caller.user_id is None:
+            return Page([], None)
+        items = self.view.visible_to(caller.principal_key, limit + 1, after)
         next_cursor = str(items[limit - 1].id) if len(items) > limit else None
         return Page(items[:limit], next_cursor)
 

@@ -82,7 +82,8 @@ class Project(TrawlAggregate):
     def is_deleted(self) -> bool:
         return self.status == DELETED
 
-    def _check_writable(self) -> None:
+    def check_writable(self) -> None:
+        """Raise unless the project accepts changes (deleted: 404, archived: 409)."""
         if self.status == DELETED:
             raise errors.ProjectDeleted("project not found")
         if self.status == ARCHIVED:
@@ -91,7 +92,7 @@ class Project(TrawlAggregate):
     def rename(self, ctx: Context, name: str) -> bool:
         """Rename; False (no event) when the name is unchanged."""
         name = values.normalize_name(name)
-        self._check_writable()
+        self.check_writable()
         if name == self.name:
             return False
         self._emit(self.Renamed, ctx, name=name)
@@ -99,14 +100,14 @@ class Project(TrawlAggregate):
 
     def change_description(self, ctx: Context, description: str) -> bool:
         description = values.normalize_description(description)
-        self._check_writable()
+        self.check_writable()
         if description == self.description:
             return False
         self._emit(self.DescriptionChanged, ctx, description=description)
         return True
 
     def archive(self, ctx: Context) -> None:
-        self._check_writable()
+        self.check_writable()
         self._emit(self.Archived, ctx)
 
     def restore(self, ctx: Context) -> None:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
+from application.access import ProjectAccess
 from application.projections.base import DictRows, Projection
 from application.projects.queries import ProjectView
+from application.shares.queries import LinkRow, ShareRow
 from application.store import TrawlStore
 
 
@@ -53,13 +56,62 @@ class MemoryProjectsView:
     def __init__(self, views: MemoryViews) -> None:
         self.views = views
 
-    def _all(self) -> list[ProjectView]:
+    def _table(self, name: str) -> list[dict[str, Any]]:
         self.views.catch_up()
-        return [ProjectView(**row) for row in self.views.rows.tables.get("projects", {}).values()]
+        return list(self.views.rows.tables.get(name, {}).values())
 
     def get(self, project_id: UUID) -> ProjectView | None:
-        return next((p for p in self._all() if p.id == project_id), None)
+        self.views.catch_up()
+        row = self.views.rows.get("projects", (project_id,))
+        return ProjectView(**row) if row else None
 
-    def owned_by(self, owner_id: UUID, limit: int, after: UUID | None) -> list[ProjectView]:
-        mine = sorted((p for p in self._all() if p.owner_id == owner_id), key=lambda p: p.id)
-        return [p for p in mine if after is None or p.id > after][:limit]
+    def visible_to(self, principal: str, limit: int, after: UUID | None) -> list[ProjectView]:
+        grants = {
+            g["project_id"]: g["role"]
+            for g in self._table("access_grants")
+            if g["principal"] == principal
+        }
+        rows = [
+            ProjectView(**row, role=grants[row["id"]])
+            for row in self._table("projects")
+            if row["id"] in grants and (after is None or row["id"] > after)
+        ]
+        return sorted(rows, key=lambda p: p.id)[:limit]
+
+
+class MemoryAccessView:
+    """`AccessView` and the owner's lists over the in-memory access tables."""
+
+    def __init__(self, views: MemoryViews) -> None:
+        self.views = views
+
+    def _row(self, table: str, key: tuple[Any, ...]) -> dict[str, Any] | None:
+        self.views.catch_up()
+        return self.views.rows.get(table, key)
+
+    def project(self, project_id: UUID) -> ProjectAccess | None:
+        row = self._row("access_projects", (project_id,))
+        return ProjectAccess(row["owner_id"], row["status"]) if row else None
+
+    def role(self, project_id: UUID, principal: str) -> str | None:
+        row = self._row("access_grants", (project_id, principal))
+        return str(row["role"]) if row else None
+
+    def shares(self, project_id: UUID, limit: int, after: UUID | None) -> list[ShareRow]:
+        rows = self._select("share_list", project_id, after)[:limit]
+        return [
+            ShareRow(r["id"], r["kind"], r["grantee_id"], r["role"], r["created_at"]) for r in rows
+        ]
+
+    def links(self, project_id: UUID, limit: int, after: UUID | None) -> list[LinkRow]:
+        rows = self._select("link_list", project_id, after)[:limit]
+        return [LinkRow(r["id"], r["role"], r["expires_at"], r["created_at"]) for r in rows]
+
+    def _select(self, table: str, project_id: UUID, after: UUID | None) -> list[dict[str, Any]]:
+        self.views.catch_up()
+        rows = [
+            r
+            for r in self.views.rows.tables.get(table, {}).values()
+            if r["project_id"] == project_id and (after is None or r["id"] > after)
+        ]
+        return sorted(rows, key=lambda r: r["id"])

@@ -47,12 +47,15 @@ class PostgresProjectsView:
             row = curs.fetchone()
         return ProjectView(**row) if row else None
 
-    def owned_by(self, owner_id: UUID, limit: int, after: UUID | None) -> list[ProjectView]:
+    def visible_to(self, principal: str, limit: int, after: UUID | None) -> list[ProjectView]:
+        # Two views in one query: the access grants list the ids, projects the rows.
+        columns = ", ".join(f"p.{c.strip()}" for c in _COLUMNS.split(","))
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
-                f"SELECT {_COLUMNS} FROM projects WHERE owner_id = %s AND id > %s"
-                " ORDER BY id LIMIT %s",
-                (owner_id, after or UUID(int=0), limit),
+                f"SELECT {columns}, g.role FROM access_grants g JOIN projects p"
+                " ON p.id = g.project_id WHERE g.principal = %s AND g.project_id > %s"
+                " ORDER BY g.project_id LIMIT %s",
+                (principal, after or UUID(int=0), limit),
                 prepare=True,
             )
             return [ProjectView(**row) for row in curs.fetchall()]

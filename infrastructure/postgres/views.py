@@ -37,6 +37,13 @@ class TableSchema:
     key: Sequence[str]
     indexes: Sequence[str] = ()  # column lists, e.g. "owner_id, id"
 
+    def key_arrays(self) -> Composed:
+        """Typed array parameters, one per key column, for unnest()."""
+        types = dict(self.columns)
+        return SQL(", ").join(
+            SQL("%s::{}[]").format(SQL(types[c])) for c in self.key  # type: ignore[arg-type]
+        )
+
     def ddl(self, suffix: str) -> list[Composed]:
         table = Identifier(self.name + suffix)
         columns = SQL(", ").join(
@@ -108,6 +115,7 @@ class BatchRows:
     suffix: str = ""
     _rows: dict[tuple[str, Key], Row | None] = field(default_factory=dict)
     _dirty: set[tuple[str, Key]] = field(default_factory=set)
+    _wiped: list[tuple[str, str, Any]] = field(default_factory=list)
 
     def load(self, wanted: Iterable[tuple[str, Key]]) -> None:
         by_table: dict[str, list[Key]] = {}
@@ -120,9 +128,7 @@ class BatchRows:
             key_columns = SQL(", ").join(map(Identifier, spec.key))
             self.curs.execute(
                 SQL("SELECT * FROM {} WHERE ({}) IN (SELECT * FROM unnest({}))").format(
-                    Identifier(table + self.suffix),
-                    key_columns,
-                    SQL(", ").join(SQL("%s") for _ in spec.key),
+                    Identifier(table + self.suffix), key_columns, spec.key_arrays()
                 ),
                 [list(column) for column in zip(*keys, strict=True)],
             )
@@ -130,6 +136,8 @@ class BatchRows:
                 self._rows[(table, tuple(row[c] for c in spec.key))] = dict(row)
 
     def get(self, table: str, key: Key) -> Row | None:
+        if (table, key) not in self._rows:  # not announced by keys(): load it now
+            self.load([(table, key)])
         row = self._rows.get((table, key))
         return dict(row) if row is not None else None
 
@@ -141,7 +149,22 @@ class BatchRows:
         self._rows[(table, key)] = None
         self._dirty.add((table, key))
 
+    def delete_all(self, table: str, column: str, value: Any) -> None:
+        for (name, key), row in self._rows.items():
+            if name == table and row is not None and row.get(column) == value:
+                self._rows[(name, key)] = None
+                self._dirty.discard((name, key))
+        self._wiped.append((table, column, value))
+
     def flush(self) -> None:
+        for table, column, value in self._wiped:
+            self.curs.execute(
+                SQL("DELETE FROM {} WHERE {} = %s").format(
+                    Identifier(table + self.suffix), Identifier(column)
+                ),
+                (value,),
+            )
+        self._wiped.clear()
         for spec in self.schema.tables:
             changed = [(k, self._rows[(t, k)]) for t, k in self._dirty if t == spec.name]
             upserts = [row for _, row in changed if row is not None]
@@ -157,7 +180,7 @@ class BatchRows:
             SQL("DELETE FROM {} WHERE ({}) IN (SELECT * FROM unnest({}))").format(
                 Identifier(spec.name + self.suffix),
                 SQL(", ").join(map(Identifier, spec.key)),
-                SQL(", ").join(SQL("%s") for _ in spec.key),
+                spec.key_arrays(),
             ),
             [list(column) for column in zip(*keys, strict=True)],
         )
