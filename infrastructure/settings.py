@@ -72,7 +72,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     log_level: Annotated[str, _doc("Python log level.")] = "INFO"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: object) -> Settings:
         """Read `TRAWL_*` variables (strings are converted and validated)."""
         environ = os.environ if environ is None else environ
         known = {f.name for f in msgspec.structs.fields(cls)}
