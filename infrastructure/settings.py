@@ -32,11 +32,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         _doc("PostgreSQL URL (`postgresql://user@host:port/db`); unset = embedded Postgres."),
     ] = None
     db_pool_size: Annotated[
-        int, _doc("Connections kept in the Postgres pool."), msgspec.Meta(ge=1, le=200)
-    ] = 10
+        int, _doc("Connections the Postgres pool keeps open."), msgspec.Meta(ge=1, le=200)
+    ] = 4
     db_max_overflow: Annotated[
         int, _doc("Extra connections the pool may open under load."), msgspec.Meta(ge=0)
-    ] = 10
+    ] = 16
     group_commit: Annotated[
         bool, _doc("Save concurrent commands in one transaction (each keeps its answer).")
     ] = True

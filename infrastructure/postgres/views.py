@@ -41,7 +41,8 @@ class TableSchema:
         """Typed array parameters, one per key column, for unnest()."""
         types = dict(self.columns)
         return SQL(", ").join(
-            SQL("%s::{}[]").format(SQL(types[c])) for c in self.key  # type: ignore[arg-type]
+            SQL("%s::{}[]").format(SQL(types[c]))
+            for c in self.key  # type: ignore[arg-type]
         )
 
     def ddl(self, suffix: str) -> list[Composed]:

@@ -1,0 +1,1 @@
+"""The HTTP interface: Litestar controllers over the application's use cases."""

@@ -1,0 +1,132 @@
+"""End to end: a real `trawl serve` process on real Postgres, driven over HTTP."""
+
+from __future__ import annotations
+
+import email
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+TRAWL = Path(sys.executable).with_name("trawl")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(empty_database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "TRAWL_DATABASE_URL": empty_database_url,
+        "TRAWL_DATA_DIR": str(tmp_path),
+        "TRAWL_PORT": str(port),
+        "TRAWL_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [str(TRAWL), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "trawl serve did not become ready"
+            time.sleep(0.1)
+        yield base, tmp_path
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _verification_token(mail_dir: Path) -> str:
+    files = sorted(mail_dir.glob("*.eml"))
+    assert files, "no verification mail was written"
+    message = email.message_from_bytes(files[-1].read_bytes())
+    body = message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    match = re.search(r"^([A-Za-z0-9_-]{40,})$", body, re.MULTILINE)
+    assert match, body
+    return match.group(1)
+
+
+def _signed_in(client: httpx.Client, mail_dir: Path, address: str) -> dict[str, str]:
+    password = "correct horse battery staple"
+    answer = client.post(
+        "/api/v1/auth/register",
+        json={"email": address, "password": password, "display_name": "E2E"},
+    )
+    assert answer.status_code == 201, answer.text
+    verified = client.post(
+        "/api/v1/auth/verify-email", json={"token": _verification_token(mail_dir)}
+    )
+    assert verified.status_code == 200, verified.text
+    token = client.post("/api/v1/auth/token", json={"email": address, "password": password})
+    assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def test_register_verify_token_create_and_read_your_write(server: tuple[str, Path]) -> None:
+    base, data_dir = server
+    with httpx.Client(base_url=base, timeout=10) as client:
+        auth = _signed_in(client, data_dir / "mail", "ann@example.org")
+        me = client.get("/api/v1/me", headers=auth).json()
+        assert me["email"] == "ann@example.org" and me["email_verified"] is True
+
+        created = client.post("/api/v1/projects", json={"name": "Field notes"}, headers=auth)
+        assert created.status_code == 201, created.text
+        position = created.headers["X-Trawl-Position"]
+        project_id = created.json()["id"]
+
+        read = client.get(
+            f"/api/v1/projects/{project_id}", headers={**auth, "X-Trawl-Wait-For": position}
+        )
+        assert read.status_code == 200, read.text
+        assert read.json()["name"] == "Field notes"
+        assert read.headers["ETag"] == '"1"'
+
+
+def test_another_user_gets_404_on_my_project(server: tuple[str, Path]) -> None:
+    base, data_dir = server
+    with httpx.Client(base_url=base, timeout=10) as client:
+        owner = _signed_in(client, data_dir / "mail", "owner@example.org")
+        created = client.post("/api/v1/projects", json={"name": "Private"}, headers=owner)
+        project_id = created.json()["id"]
+        wait = {"X-Trawl-Wait-For": created.headers["X-Trawl-Position"]}
+        assert (
+            client.get(f"/api/v1/projects/{project_id}", headers={**owner, **wait}).status_code
+            == 200
+        )
+
+        stranger = _signed_in(client, data_dir / "mail", "stranger@example.org")
+        assert (
+            client.get(f"/api/v1/projects/{project_id}", headers={**stranger, **wait}).status_code
+            == 404
+        )
+        renamed = client.patch(
+            f"/api/v1/projects/{project_id}", json={"name": "Mine"}, headers=stranger
+        )
+        assert renamed.status_code == 404
+        listed = client.get("/api/v1/projects", headers={**stranger, **wait}).json()
+        assert listed["items"] == []
