@@ -152,7 +152,9 @@ class TrawlStore(Application[UUID]):
         side = list(side)
         if idempotency is not None:
             stored_extra = {k: (None if k in secret_fields else v) for k, v in extra.items()}
-            side.append(
+            # First, so a concurrent twin fails on the key, not on a later claim.
+            side.insert(
+                0,
                 records.IdempotencyRecord(
                     principal=idempotency.principal,
                     method=idempotency.method,
@@ -161,7 +163,7 @@ class TrawlStore(Application[UUID]):
                     request_hash=idempotency.request_hash,
                     status=idempotency.status,
                     body={"id": str(target.id), "version": target.version, **stored_extra},
-                )
+                ),
             )
         recordings = self.save(*aggregates, side=side)
         position = max((r.notification.id for r in recordings), default=0) or self.head()
