@@ -6,7 +6,7 @@ classes. Nothing here does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
@@ -97,3 +97,51 @@ class SideTables(Protocol):
     def idempotency(
         self, principal: str, method: str, path: str, key: str
     ) -> records.IdempotencyRecord | None: ...
+
+
+@dataclass(frozen=True)
+class BlobRef:
+    """A stored blob as events record it (claim check): its key, hash and size."""
+
+    key: str
+    sha256: str
+    size: int
+
+
+class BlobNotFound(Exception):
+    """No blob under this key: never written, or deleted since."""
+
+
+class BlobCorrupted(Exception):
+    """The stored bytes no longer match the hash in their key; never served."""
+
+
+class BlobStore(Protocol):
+    """Content-addressed, write-once blobs (raw pages, extracted text, vectors).
+
+    A blob's key is `<kind>/sha256/<hex[:2]>/<hex>`, `kind` a short slug
+    (`[a-z0-9-]{1,32}`: "raw", "text", "vectors"). Keys in any other form are
+    refused with ValueError. Adapters: a local directory (default) and S3.
+    """
+
+    def put(self, data: bytes, *, kind: str) -> BlobRef:
+        """Store `data` under its hash; the same bytes give the same key, written once."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """The blob's bytes, checked against its hash.
+
+        Raises BlobNotFound when absent, BlobCorrupted when the bytes do not
+        match the key's hash.
+        """
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None:
+        """Remove the blob; deleting a missing blob is not an error."""
+        ...
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Every stored key starting with `prefix` (retention sweeps), in no set order."""
+        ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from uuid import UUID
 
@@ -27,9 +28,21 @@ def hash_api_key(raw_key: str) -> str:
 
 
 class AuthService:
-    def __init__(self, store: TrawlStore, hasher: PasswordHasher) -> None:
+    """Sign-in, credentials and the principal behind each request.
+
+    `principal()` runs on every authenticated request, so it is cached for
+    `principal_ttl` seconds. A password change or role change made through
+    this process takes effect at once; one made by another process (a CLI
+    `set-role`, another API replica) within that many seconds.
+    """
+
+    def __init__(
+        self, store: TrawlStore, hasher: PasswordHasher, principal_ttl: float = 2.0
+    ) -> None:
         self.store = store
         self.hasher = hasher
+        self.principal_ttl = principal_ttl
+        self._principals: dict[UUID, tuple[float, records.Principal | None]] = {}
         # Verified against for unknown emails, so timing does not reveal accounts.
         self._dummy_hash = hasher.hash(secrets.token_urlsafe(16))
 
@@ -47,7 +60,26 @@ class AuthService:
         return principal
 
     def principal(self, user_id: UUID) -> records.Principal | None:
-        return self.store.side.principal(user_id)
+        now = time.monotonic()
+        cached = self._principals.get(user_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        principal = self.store.side.principal(user_id)
+        if len(self._principals) > 10_000:
+            self._principals.clear()
+        self._principals[user_id] = (now + self.principal_ttl, principal)
+        return principal
+
+    def cached_principal(self, user_id: UUID) -> tuple[bool, records.Principal | None]:
+        """(hit, principal) from the cache alone: never blocks, safe on an event loop."""
+        cached = self._principals.get(user_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return True, cached[1]
+        return False, None
+
+    def forget_principal(self, user_id: UUID) -> None:
+        """Drop the cached principal (after its credentials or role changed)."""
+        self._principals.pop(user_id, None)
 
     def caller_for_api_key(self, raw_key: str) -> Caller | None:
         if not raw_key.startswith(API_KEY_PREFIX) or len(raw_key) > 200:
@@ -74,7 +106,9 @@ class AuthService:
         user = self.store.load(User, user_id)
         user.record_password_change(ctx)
         side = [records.PasswordSet(user_id, self.hasher.hash(new))]
-        return self.store.commit(user, side=side, idempotency=idempotency)
+        result = self.store.commit(user, side=side, idempotency=idempotency)
+        self.forget_principal(user_id)
+        return result
 
     def create_api_key(
         self,

@@ -84,15 +84,21 @@ class Projector:
         total = 0
         while not (stop and stop.is_set()):
             count = self.run_batch()
-            if count == 0:
-                break
             total += count
-            if progress:
+            if progress and count:
                 progress(count)
+            if count < self.batch_size:  # a short batch reached the head
+                break
         return total
 
-    def follow(self, stop: threading.Event, idle_timeout: float = 1.0) -> None:
-        """Catch up, then wait for NOTIFY (or a timeout) and repeat, until stopped."""
+    def follow(
+        self, stop: threading.Event, idle_timeout: float = 1.0, coalesce: float = 0.005
+    ) -> None:
+        """Catch up, then wait for NOTIFY (or a timeout) and repeat, until stopped.
+
+        After a wake-up it lingers `coalesce` seconds, so commits landing
+        together are applied in one batch instead of one transaction each.
+        """
         with self.datastore.get_connection() as conn:
             conn.execute(SQL("LISTEN {}").format(Identifier(self.channel)))
             while not stop.is_set():
@@ -101,8 +107,11 @@ class Projector:
                 except Exception:
                     log.exception("projector %s failed a batch; retrying", self.view)
                     stop.wait(idle_timeout)
-                for _ in conn.notifies(timeout=idle_timeout, stop_after=1):
-                    pass
+                woke = any(True for _ in conn.notifies(timeout=idle_timeout, stop_after=1))
+                if woke:
+                    stop.wait(coalesce)
+                    for _ in conn.notifies(timeout=0.0):  # drained: one batch covers them
+                        pass
 
     # -- one batch -----------------------------------------------------------
 
@@ -112,8 +121,13 @@ class Projector:
         notifications = self._select(curs, start)
         if not notifications:
             return 0
-        wanted = [n for n in notifications if n.state]
-        events = [(n, self.store.mapper.to_domain_event(n)) for n in wanted]
+        events = []
+        for n in notifications:
+            if n.state:
+                try:
+                    events.append((n, self.store.mapper.to_domain_event(n)))
+                except Exception as error:  # noqa: BLE001 - undecodable is poison too
+                    self._park(curs, n, error)
         rows = views.BatchRows(curs, self.schema, self.suffix)
         rows.load(key for _, event in events for key in self.projection.keys(event))
         curs.execute("SAVEPOINT batch")
@@ -137,12 +151,15 @@ class Projector:
                 rows.flush()
             except Exception as error:  # noqa: BLE001
                 curs.execute("ROLLBACK TO SAVEPOINT one")
-                log.error("view %s parked event %s: %s", self.view, notification.id, error)
-                curs.execute(
-                    "INSERT INTO trawl_parked_events (view, position, topic, error)"
-                    " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    (self.view, notification.id, notification.topic, repr(error)[:2000]),
-                )
+                self._park(curs, notification, error)
+
+    def _park(self, curs: Cursor[DictRow], notification: Notification, error: Exception) -> None:
+        log.error("view %s parked event %s: %s", self.view, notification.id, error)
+        curs.execute(
+            "INSERT INTO trawl_parked_events (view, position, topic, error)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (self.view, notification.id, notification.topic, repr(error)[:2000]),
+        )
 
     def _select(self, curs: Cursor[DictRow], start: int) -> list[Notification]:
         # Only the events of interest carry their state; the rest count as read.

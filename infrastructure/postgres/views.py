@@ -41,7 +41,7 @@ class TableSchema:
         """Typed array parameters, one per key column, for unnest()."""
         types = dict(self.columns)
         return SQL(", ").join(
-            SQL("%s::{}[]").format(SQL(types[c]))
+            SQL("%b::{}[]").format(SQL(types[c]))
             for c in self.key  # type: ignore[arg-type]
         )
 
@@ -134,7 +134,9 @@ class BatchRows:
                 [list(column) for column in zip(*keys, strict=True)],
             )
             for row in self.curs.fetchall():
-                self._rows[(table, tuple(row[c] for c in spec.key))] = dict(row)
+                # A row wiped earlier in this batch stays gone, even if first read now.
+                if not any(t == table and row[c] == v for t, c, v in self._wiped):
+                    self._rows[(table, tuple(row[c] for c in spec.key))] = dict(row)
 
     def get(self, table: str, key: Key) -> Row | None:
         if (table, key) not in self._rows:  # not announced by keys(): load it now
@@ -196,7 +198,7 @@ class BatchRows:
             table=Identifier(spec.name + self.suffix),
             columns=SQL(", ").join(map(Identifier, names)),
             params=SQL(", ").join(
-                SQL("%s::{}[]").format(SQL(t))
+                SQL("%b::{}[]").format(SQL(t))
                 for _, t in spec.columns  # type: ignore[arg-type]
             ),
             key=SQL(", ").join(map(Identifier, spec.key)),

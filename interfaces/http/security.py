@@ -3,9 +3,17 @@
 `PUBLIC_PATHS` is the one list of routes that need no credentials; every
 other route needs a principal and is 401 (problem+json) before anything is
 looked up. `build_auth` wires Litestar's `JWTAuth` (bearer tokens bound to
-the password version) and the credential headers tried before it:
-`X-API-Key` today; a share link (`X-Share-Token`) is one more `Credential`
-there. `request.user` is always a `Caller`.
+the password version) and the credential headers tried before it, in order:
+`X-API-Key`, then `X-Share-Token` (a share link). `request.user` is always a
+`Caller`.
+
+A share token that is unknown, expired or revoked is no principal. On a
+route that addresses a project or something inside one (handlers marked
+`opt=IN_PROJECT`) it answers 404 `not-found`, exactly what a live link
+answers for a project it does not open: the holder learns nothing, not even
+that the link once worked. Elsewhere (`/me`, the project list, ...) there is
+no project to be "not found", so it is the 401 of any missing credential.
+A live link on a route that needs an account is 403 (`Caller.account`).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from litestar.security.jwt import Token
 from application import records
 from application.auth import errors as auth_errors
 from application.auth.principal import Caller
+from application.store import NotFound
 from interfaces.bootstrap import Trawl
 from interfaces.http.authentication import Credential, TrawlJWTAuth
 
@@ -38,6 +47,10 @@ PUBLIC_PATHS = (
 )
 PUBLIC_PREFIXES = ("/schema",)
 PASSWORD_VERSION_CLAIM = "password_version"  # noqa: S105 - a claim name
+SHARE_TOKEN_HEADER = "X-Share-Token"  # noqa: S105 - a header name
+
+# `opt` of the routes that address one project or something inside it.
+IN_PROJECT: dict[str, Any] = {"in_project": True}
 
 
 def is_public(path: str) -> bool:
@@ -77,7 +90,9 @@ def build_auth(trawl: Trawl) -> TrawlJWTAuth:
             user_id = UUID(token.sub)
         except ValueError:
             return None
-        principal = await anyio.to_thread.run_sync(trawl.auth.principal, user_id)
+        hit, principal = trawl.auth.cached_principal(user_id)
+        if not hit:  # a database read: off the event loop
+            principal = await anyio.to_thread.run_sync(trawl.auth.principal, user_id)
         if principal is None:
             return None
         if token.extras.get(PASSWORD_VERSION_CLAIM) != principal.password_version:
@@ -89,6 +104,14 @@ def build_auth(trawl: Trawl) -> TrawlJWTAuth:
     ) -> Caller | None:
         return await anyio.to_thread.run_sync(trawl.auth.caller_for_api_key, raw_key)
 
+    async def share_link_caller(
+        token: str, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> Caller | None:
+        caller = await anyio.to_thread.run_sync(trawl.links.caller, token)
+        if caller is None and connection.route_handler.opt.get("in_project"):
+            raise NotFound("project not found")  # like a live link to another project
+        return caller
+
     return TrawlJWTAuth(
         token_secret=trawl.jwt_secret,
         retrieve_user_handler=retrieve_user,
@@ -99,6 +122,12 @@ def build_auth(trawl: Trawl) -> TrawlJWTAuth:
         credentials=(
             Credential(
                 "X-API-Key", "ApiKey", "API key from POST /api/v1/auth/api-keys.", api_key_caller
+            ),
+            Credential(
+                SHARE_TOKEN_HEADER,
+                "ShareToken",
+                "Share-link token from POST /api/v1/projects/{id}/share-links.",
+                share_link_caller,
             ),
         ),
     )
