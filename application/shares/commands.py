@@ -74,13 +74,14 @@ class ShareCommands:
         email: str,
         role: str,
         idempotency: IdempotencyRequest | None = None,
+        correlation_id: str | None = None,
     ) -> CommandResult:
         """Share with a verified account, or invite the address (mailed token)."""
         project = self._owned_project(caller, project_id)
         email = users_values.normalize_email(email)
         claim = email_claim(self.store.vault, email)
         user_id = self.store.side.claim_owner(EMAIL_SCOPE, claim)
-        ctx = caller.context()
+        ctx = caller.context(correlation_id)
         if user_id == project.owner_id:
             raise shares_errors.OwnerCannotBeGranted("the owner already has every right")
         if user_id is not None and self.store.load(User, user_id).email_verified:
@@ -140,23 +141,28 @@ class ShareCommands:
         share_id: UUID,
         role: str,
         idempotency: IdempotencyRequest | None = None,
+        correlation_id: str | None = None,
     ) -> CommandResult:
         def command() -> CommandResult:
             item = self._load_share(caller, share_id)
-            item.change_role(caller.context(), role)
+            item.change_role(caller.context(correlation_id), role)
             return self.store.commit(item, idempotency=idempotency)
 
         return self.store.retrying(command)
 
     def revoke(
-        self, caller: Caller, share_id: UUID, idempotency: IdempotencyRequest | None = None
+        self,
+        caller: Caller,
+        share_id: UUID,
+        idempotency: IdempotencyRequest | None = None,
+        correlation_id: str | None = None,
     ) -> CommandResult:
         """End a share or withdraw an invitation; twice changes nothing (200)."""
 
         def command() -> CommandResult:
             item = self._load_share(caller, share_id)
             side: list[records.SideRecord] = []
-            if item.revoke(caller.context()):
+            if item.revoke(caller.context(correlation_id)):
                 side = self._releases(item)
             return self.store.commit(item, side=side, idempotency=idempotency)
 
@@ -174,23 +180,33 @@ class ShareCommands:
         return releases
 
     def leave(
-        self, caller: Caller, project_id: UUID, idempotency: IdempotencyRequest | None = None
+        self,
+        caller: Caller,
+        project_id: UUID,
+        idempotency: IdempotencyRequest | None = None,
+        correlation_id: str | None = None,
     ) -> CommandResult:
-        """The grantee gives up their share of a project."""
+        """The grantee gives up their share of a project (a command: 404 once the
+        project is deleted, 409 while it is archived)."""
         user_id = caller.account
         share_id = self.store.side.claim_owner(SHARE_SCOPE, f"{project_id}:{user_id}")
         if share_id is None:
             raise NotFound("project not found")
 
         def command() -> CommandResult:
+            self.store.load(Project, project_id).check_writable()
             share = self.store.load(Share, share_id)
-            side = self._releases(share) if share.leave(caller.context()) else []
+            side = self._releases(share) if share.leave(caller.context(correlation_id)) else []
             return self.store.commit(share, side=side, idempotency=idempotency)
 
         return self.store.retrying(command)
 
     def accept(
-        self, caller: Caller, token: str, idempotency: IdempotencyRequest | None = None
+        self,
+        caller: Caller,
+        token: str,
+        idempotency: IdempotencyRequest | None = None,
+        correlation_id: str | None = None,
     ) -> CommandResult:
         """Accept an invitation: the caller's verified email must be the invited one."""
         user_id = caller.account
@@ -199,19 +215,21 @@ class ShareCommands:
             raise shares_errors.InvitationClosed("invitation not found")
         invitation = self.store.load(Invitation, invitation_id)
         user = self.store.load(User, user_id)
+        ctx = caller.context(correlation_id)
+        share_id = uuid.uuid4()
+        # The addressee check first: anyone else learns nothing about the project.
+        invitation.accept(ctx, user_id, user.email if user.email_verified else "", share_id)
         project = self.store.load(Project, invitation.project_id)
         project.check_writable()
-        ctx = caller.context()
         share = Share.grant(
             ctx,
-            uuid.uuid4(),
+            share_id,
             project.id,
             project.owner_id,
             user_id,
             invitation.role,
             invitation_id=invitation.id,
         )
-        invitation.accept(ctx, user_id, user.email if user.email_verified else "", share.id)
         side = [_share_claim(project.id, user_id, share.id), *self._releases(invitation)]
         try:
             return self.store.commit(
@@ -232,12 +250,13 @@ class ShareCommands:
         role: str,
         expires_in_seconds: int,
         idempotency: IdempotencyRequest | None = None,
+        correlation_id: str | None = None,
     ) -> CommandResult:
         """A share link; its token is in this answer once and stored only hashed."""
         self._owned_project(caller, project_id)
         token = LINK_TOKEN_PREFIX + secrets.token_urlsafe(32)
         link = ShareLink.create(
-            caller.context(),
+            caller.context(correlation_id),
             uuid.uuid4(),
             project_id,
             role,
@@ -259,6 +278,7 @@ class ShareCommands:
         project_id: UUID,
         link_id: UUID,
         idempotency: IdempotencyRequest | None = None,
+        correlation_id: str | None = None,
     ) -> CommandResult:
         def command() -> CommandResult:
             link = self.store.load(ShareLink, link_id)
@@ -266,7 +286,7 @@ class ShareCommands:
                 raise NotFound("share link not found")
             self._owned_project(caller, project_id)
             side: list[records.SideRecord] = []
-            if link.revoke(caller.context()):
+            if link.revoke(caller.context(correlation_id)):
                 side = [records.ReleaseClaim(LINK_TOKEN_SCOPE, link.token_hash)]
             return self.store.commit(link, side=side, idempotency=idempotency)
 

@@ -4,7 +4,8 @@
 route exclusions, the OpenAPI security scheme) and adds `credentials`: headers
 such as `X-API-Key`, each with its own async lookup and OpenAPI `apiKey`
 scheme. The middleware tries them in order, then the bearer token; a present
-but unknown credential is 401 (it never falls through to another one).
+but unknown credential is 401 (it never falls through to another one),
+unless its handler raises a more fitting error itself.
 """
 
 from __future__ import annotations

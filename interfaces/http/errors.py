@@ -28,6 +28,7 @@ from application.projects import commands as projects_commands
 from application.store import InvalidRequest, NotFound, VersionConflict
 from domain.common import DomainError
 from domain.projects import errors as projects_errors
+from domain.shares import errors as shares_errors
 from domain.users import errors as users_errors
 from interfaces.http.correlation import HEADER as REQUEST_ID_HEADER
 from interfaces.http.correlation import request_id
@@ -53,6 +54,11 @@ STATUS_OF: tuple[tuple[type[Exception], int, str], ...] = (
     (projects_errors.ProjectArchived, 409, "project-archived"),
     (projects_errors.ProjectNotArchived, 409, "project-not-archived"),
     (users_errors.EmailTaken, 409, "email-taken"),
+    (shares_errors.ShareEnded, 404, "not-found"),
+    (shares_errors.InvitationClosed, 404, "not-found"),
+    (shares_errors.EmailMismatch, 403, "invitation-email-mismatch"),
+    (shares_errors.AlreadyShared, 409, "already-shared"),
+    # InvalidShareRole, InvalidExpiry, OwnerCannotBeGranted: 422, as any DomainError.
     (DomainError, 422, "invalid-command"),
 )
 

@@ -28,6 +28,8 @@ from interfaces.http.projects.queries import ProjectQueries
 from interfaces.http.ratelimit import SlidingWindowLimiter
 from interfaces.http.routing import MergingRouter
 from interfaces.http.security import TokenIssuer, build_auth, provide_caller
+from interfaces.http.shares.commands import ShareCommands
+from interfaces.http.shares.queries import ShareQueries
 from interfaces.http.system.queries import SystemQueries
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ CONTROLLERS = (
     Sessions,
     ProjectCommands,
     ProjectQueries,
+    ShareCommands,
+    ShareQueries,
     SystemQueries,
     PrometheusController,
 )

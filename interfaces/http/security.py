@@ -50,7 +50,8 @@ PASSWORD_VERSION_CLAIM = "password_version"  # noqa: S105 - a claim name
 SHARE_TOKEN_HEADER = "X-Share-Token"  # noqa: S105 - a header name
 
 # `opt` of the routes that address one project or something inside it.
-IN_PROJECT: dict[str, Any] = {"in_project": True}
+IN_PROJECT_KEY = "in_project"
+IN_PROJECT: dict[str, Any] = {IN_PROJECT_KEY: True}
 
 
 def is_public(path: str) -> bool:
@@ -108,7 +109,7 @@ def build_auth(trawl: Trawl) -> TrawlJWTAuth:
         token: str, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> Caller | None:
         caller = await anyio.to_thread.run_sync(trawl.links.caller, token)
-        if caller is None and connection.route_handler.opt.get("in_project"):
+        if caller is None and connection.route_handler.opt.get(IN_PROJECT_KEY):
             raise NotFound("project not found")  # like a live link to another project
         return caller
 

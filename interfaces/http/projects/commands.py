@@ -17,6 +17,7 @@ from interfaces.http.dependencies import IF_MATCH
 from interfaces.http.idempotency import IDEMPOTENCY_KEY, Command
 from interfaces.http.projects import schemas
 from interfaces.http.schemas import CommandAnswer
+from interfaces.http.security import IN_PROJECT
 
 ONE = "/{project_id:uuid}"
 
@@ -41,7 +42,7 @@ class ProjectCommands(Controller):
             CommandAnswer,
         )
 
-    @patch(ONE, status_code=200, sync_to_thread=True)
+    @patch(ONE, status_code=200, sync_to_thread=True, opt=IN_PROJECT)
     def update(
         self,
         project_id: FromPath[UUID],
@@ -65,7 +66,7 @@ class ProjectCommands(Controller):
             CommandAnswer,
         )
 
-    @post(ONE + "/archive", status_code=200, sync_to_thread=True)
+    @post(ONE + "/archive", status_code=200, sync_to_thread=True, opt=IN_PROJECT)
     def archive(
         self,
         project_id: FromPath[UUID],
@@ -86,7 +87,7 @@ class ProjectCommands(Controller):
             CommandAnswer,
         )
 
-    @post(ONE + "/restore", status_code=200, sync_to_thread=True)
+    @post(ONE + "/restore", status_code=200, sync_to_thread=True, opt=IN_PROJECT)
     def restore(
         self,
         project_id: FromPath[UUID],
@@ -106,7 +107,7 @@ class ProjectCommands(Controller):
             CommandAnswer,
         )
 
-    @delete(ONE, status_code=200, sync_to_thread=True)
+    @delete(ONE, status_code=200, sync_to_thread=True, opt=IN_PROJECT)
     def delete(
         self,
         project_id: FromPath[UUID],

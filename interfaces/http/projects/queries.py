@@ -15,6 +15,7 @@ from interfaces.bootstrap import Trawl
 from interfaces.http.consistency import WAIT_FOR, reads
 from interfaces.http.dependencies import etag
 from interfaces.http.projects import schemas
+from interfaces.http.security import IN_PROJECT
 
 
 class ProjectQueries(Controller):
@@ -37,7 +38,7 @@ class ProjectQueries(Controller):
             items=[schemas.Project.of(p) for p in page.items], next_cursor=page.next_cursor
         )
 
-    @get("/{project_id:uuid}", sync_to_thread=True)
+    @get("/{project_id:uuid}", sync_to_thread=True, opt=IN_PROJECT)
     def get_project(
         self,
         project_id: FromPath[UUID],

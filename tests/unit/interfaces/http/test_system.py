@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +15,9 @@ from interfaces.http.security import is_public
 from tests.unit.interfaces.http.api import Api, assert_problem
 
 pytestmark = pytest.mark.unit
+
+PARAMETER = re.compile(r"\{\w+:(\w+)\}")
+SAMPLE = {"uuid": "00000000-0000-0000-0000-000000000001", "str": "sample"}
 
 
 @pytest.mark.parametrize("path", ["/health/live", "/health/ready", "/schema/openapi.json"])
@@ -29,9 +33,11 @@ def test_metrics_are_public_prometheus_text(api: Api) -> None:
     assert "trawl_requests_total" in answer.text
 
 
-def test_the_openapi_document_describes_both_credentials(api: Api) -> None:
+def test_the_openapi_document_describes_every_credential(api: Api) -> None:
     document = api.client.get("/schema/openapi.json").json()
-    assert set(document["components"]["securitySchemes"]) == {"BearerToken", "ApiKey"}
+    schemes = document["components"]["securitySchemes"]
+    assert set(schemes) == {"BearerToken", "ApiKey", "ShareToken"}
+    assert schemes["ShareToken"]["name"] == "X-Share-Token"
     assert "/api/v1/projects/{project_id}" in document["paths"]
 
 
@@ -72,8 +78,7 @@ def protected_routes(app: Litestar) -> list[tuple[str, str]]:
     for route in app.routes:
         if not isinstance(route, HTTPRoute) or is_public(route.path):
             continue
-        path = route.path.replace("{project_id:uuid}", "00000000-0000-0000-0000-000000000001")
-        path = path.replace("{key_id:uuid}", "00000000-0000-0000-0000-000000000002")
+        path = PARAMETER.sub(lambda m: SAMPLE[m.group(1)], route.path)
         routes.extend((method, path) for method in sorted(route.methods) if method != "OPTIONS")
     return routes
 
