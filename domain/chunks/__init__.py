@@ -1,0 +1,1 @@
+"""The chunks area: the pure, deterministic, versioned text splitter."""

@@ -1,0 +1,1 @@
+"""The urls area: normalizing added URLs and deriving their ids."""
