@@ -1,9 +1,10 @@
 """`python -m bench [SECTION ...] [--quick]`: run the benchmarks, print one table.
 
-Sections: `commands` (HTTP command path against a plain-CRUD baseline) and
-`projection` (read-side catch-up against raw select+decode); none named runs
-both. Each section gets its own fresh `trawl_bench_<hex>` database, dropped
-at the end. Results also go to bench/results/<timestamp>.json.
+Sections: `commands` (HTTP command path against a plain-CRUD baseline),
+`projection` (read-side catch-up against raw select+decode) and `access`
+(what the authorization lookup adds to a query); none named runs all.
+Each section gets its own fresh `trawl_bench_<hex>` database, dropped at the
+end. Results also go to bench/results/<timestamp>.json.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 
 from bench import databases, report
 
-SECTIONS = ("commands", "projection")
+SECTIONS = ("commands", "projection", "access")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -70,10 +71,14 @@ def main(argv: list[str] | None = None) -> int:
                     from bench import commands
 
                     figures += commands.run(url, args, command)
-                else:
+                elif section == "projection":
                     from bench import projection
 
                     figures += projection.run(url, args.events, command)
+                else:
+                    from bench import access
+
+                    figures += access.run(url, 2_000 if args.quick else 10_000, command)
     meta["seconds"] = round(time.time() - started, 1)
     meta["load_average_at_end"] = report.load_average()
     print()
