@@ -40,6 +40,8 @@ class AccessProjection(Projection):
     )
 
     def keys(self, event: DomainEventProtocol[Any]) -> list[tuple[str, Key]]:
+        if isinstance(event, Project.Created):  # writes new rows: nothing to read
+            return []
         if isinstance(event, Project.Event):
             return [(PROJECTS, (event.originator_id,))]
         if isinstance(event, ShareLink.Event):

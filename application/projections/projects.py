@@ -19,6 +19,8 @@ class ProjectsProjection(Projection):
     topics = tuple(getattr(cls, "TOPIC") for cls in event_classes(Project))  # noqa: B009
 
     def keys(self, event: DomainEventProtocol[Any]) -> list[tuple[str, Key]]:
+        if isinstance(event, Project.Created):  # writes a new row: nothing to read
+            return []
         return [(TABLE, (event.originator_id,))]
 
     def _touch(self, event: Any, rows: Rows, **changes: Any) -> None:
