@@ -145,3 +145,98 @@ class BlobStore(Protocol):
     def keys(self, prefix: str = "") -> Iterator[str]:
         """Every stored key starting with `prefix` (retention sweeps), in no set order."""
         ...
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """The readable main text of one fetched page, with what it says about itself."""
+
+    text: str
+    title: str | None
+    language: str | None  # as the page or the extractor states it ("fr", "en-GB"), not guessed
+    word_count: int
+
+
+class ExtractionFailed(Exception):
+    """Nothing usable came out of the page (empty, boilerplate only, undecodable)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Extractor(Protocol):
+    """Turns a fetched body into its main text: boilerplate, navigation and comments removed.
+
+    Deterministic and offline: the same bytes give the same result, and
+    nothing is fetched. Adapter: trafilatura.
+    """
+
+    def extract(self, body: bytes, *, url: str, content_type: str) -> Extracted:
+        """The main text of `body` (HTML or plain text, per `content_type`).
+
+        Raises ExtractionFailed when nothing usable comes out.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    """One page to fetch, with the validators of the version we already hold."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A fetched page, or `not_modified` (304, empty body) for a conditional fetch.
+
+    `final_url` is the URL after redirects, `redirects` every URL left on the way
+    (credentials removed); `content_type` is the media type without parameters.
+    """
+
+    status: int
+    final_url: str
+    content_type: str
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    not_modified: bool
+    redirects: list[str]
+
+
+class FetchError(Exception):
+    """A fetch that gave no page, with a stable `reason` slug.
+
+    Reasons: `not-http`, `address-refused`, `dns-failed`, `connect-failed`,
+    `tls-failed`, `timeout`, `too-many-redirects`, `bad-redirect`, `too-large`,
+    `content-type`, `http-4xx`, `http-5xx`. `transient` tells the worker to
+    retry with backoff (connection errors, timeouts, 429, 5xx), no sooner than
+    `retry_after` seconds when the server said so.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        detail: str = "",
+        *,
+        transient: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+class Fetcher(Protocol):
+    """Fetches web pages safely: http(s) only, public addresses only, bounded.
+
+    Adapter: infrastructure/fetching (httpx, connection pinned to the checked IP).
+    """
+
+    def fetch(self, request: FetchRequest) -> FetchResult:
+        """The page at `request.url` after redirects, or raise FetchError."""
+        ...
