@@ -98,9 +98,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         path = self.data_path / "jwt_secret"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            # Written aside, then linked into place: of processes starting together
+            # exactly one wins, and none reads a half-written (empty) secret.
+            aside = path.with_name(f".jwt_secret.{secrets.token_hex(8)}")
+            fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
+            try:
+                os.link(aside, path)
+            except FileExistsError:
+                pass
+            finally:
+                os.unlink(aside)
         return path.read_text().strip()
 
 

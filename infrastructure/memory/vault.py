@@ -38,5 +38,6 @@ class MemoryKeyVault:
 
     def digest(self, subject_id: UUID, value: str) -> str:
         key = self._key(subject_id, create=True)
-        assert key is not None
+        if key is None:
+            raise ValueError("digest subject was forgotten")
         return crypto.digest(key, value)

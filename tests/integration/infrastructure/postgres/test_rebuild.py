@@ -1,0 +1,196 @@
+import threading
+import uuid
+from typing import Any
+
+import pytest
+
+from application.auth.principal import Caller
+from infrastructure.postgres.projector import Projector
+from infrastructure.postgres.projects_view import PostgresProjectsView
+from infrastructure.postgres.rebuild import rebuild
+from interfaces.bootstrap import Trawl
+from tests.integration.infrastructure.postgres.helpers import (
+    execute,
+    following,
+    new_caller,
+    projector,
+    query,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def history(trawl: Trawl, owner: Caller, count: int = 6) -> list[uuid.UUID]:
+    """Projects in every state; the ids of the live ones."""
+    live = []
+    for n in range(count):
+        project_id = trawl.projects.create(owner, f"Project {n}", f"about {n}").id
+        if n % 3 == 1:
+            trawl.projects.update(owner, project_id, name=f"Renamed {n}")
+        if n % 3 == 2:
+            trawl.projects.archive(owner, project_id)
+        if n == count - 1:
+            trawl.projects.delete(owner, project_id)
+        else:
+            live.append(project_id)
+    return live
+
+
+def rows(url: str, table: str, order: str) -> list[dict[str, Any]]:
+    return query(url, f"SELECT * FROM {table} ORDER BY {order}")
+
+
+def tables_and_indexes(url: str, prefix: str) -> tuple[set[str], set[str]]:
+    tables = query(url, "SELECT tablename FROM pg_tables WHERE tablename LIKE %s", (prefix + "%",))
+    indexes = query(
+        url, "SELECT indexname FROM pg_indexes WHERE tablename LIKE %s", (prefix + "%",)
+    )
+    return {r["tablename"] for r in tables}, {r["indexname"] for r in indexes}
+
+
+def catch_up_all(trawl: Trawl) -> None:
+    for view in trawl.projectors:
+        view.catch_up()
+
+
+def test_a_rebuilt_view_equals_the_live_view(trawl: Trawl, url: str) -> None:
+    history(trawl, new_caller())
+    catch_up_all(trawl)
+    live_rows = rows(url, "projects", "id")
+
+    read = rebuild(projector(trawl))
+
+    assert read == trawl.store.head()
+    assert rows(url, "projects", "id") == live_rows
+    assert projector(trawl).position() == trawl.store.head()
+
+
+def test_the_swap_leaves_no_rebuild_tables_or_positions_behind(trawl: Trawl, url: str) -> None:
+    history(trawl, new_caller())
+    catch_up_all(trawl)
+
+    rebuild(projector(trawl))
+
+    assert tables_and_indexes(url, "projects") == ({"projects"}, {"projects_pkey", "projects_ix0"})
+    positions = query(url, "SELECT view FROM trawl_view_positions ORDER BY view")
+    assert [r["view"] for r in positions] == sorted(trawl.views)
+
+
+@pytest.mark.parametrize("view", ["projects", "access"])
+def test_rebuild_runs_twice_in_a_row(trawl: Trawl, url: str, view: str) -> None:
+    history(trawl, new_caller())
+    catch_up_all(trawl)
+    tables = [t.name for t in projector(trawl, view).schema.tables]
+    before = {t: rows(url, t, "1, 2") for t in tables}
+    names_before = tables_and_indexes(url, tables[0])
+
+    rebuild(projector(trawl, view))
+    rebuild(projector(trawl, view))
+
+    assert {t: rows(url, t, "1, 2") for t in tables} == before
+    assert tables_and_indexes(url, tables[0]) == names_before
+
+
+def test_rebuild_replaces_rows_the_log_does_not_justify(trawl: Trawl, url: str) -> None:
+    live = history(trawl, new_caller())
+    catch_up_all(trawl)
+    execute(url, "UPDATE projects SET name = 'Corrupted'")
+    execute(url, "CREATE TABLE projects__rebuild (leftover int)")  # a crashed earlier rebuild
+
+    rebuild(projector(trawl))
+
+    names = [r["name"] for r in rows(url, "projects", "id")]
+    assert len(names) == len(live)
+    assert "Corrupted" not in names
+
+
+def test_rebuild_reports_progress_up_to_the_events_read(trawl: Trawl) -> None:
+    history(trawl, new_caller())
+    live = projector(trawl)
+    small = Projector(live.store, live.datastore, live.projection, live.schema, batch_size=4)
+    reports: list[tuple[int, int]] = []
+
+    read = rebuild(small, lambda done, total: reports.append((done, total)))
+
+    assert len(reports) >= 3
+    assert [done for done, _ in reports] == sorted(done for done, _ in reports)
+    assert reports[-1] == (read, trawl.store.head())
+    assert all(done <= total for done, total in reports)
+
+
+def test_events_written_during_a_rebuild_reach_the_new_view(trawl: Trawl) -> None:
+    owner = new_caller()
+    history(trawl, owner)
+    live = projector(trawl)
+    small = Projector(live.store, live.datastore, live.projection, live.schema, batch_size=3)
+    written: list[uuid.UUID] = []
+
+    def write_meanwhile(done: int, total: int) -> None:
+        if not written:
+            written.append(trawl.projects.create(owner, "Written meanwhile").id)
+
+    rebuild(small, write_meanwhile)
+    after = trawl.projects.create(owner, "Written after").id
+    live.catch_up()
+
+    view = PostgresProjectsView(live.datastore)
+    assert view.get(written[0]) is not None
+    assert view.get(after) is not None
+
+
+def test_queries_keep_working_while_a_view_is_rebuilt(trawl: Trawl) -> None:
+    owner = new_caller()
+    live_ids = sorted(history(trawl, owner, count=12))
+    catch_up_all(trawl)
+    view = PostgresProjectsView(projector(trawl).datastore)
+    principal = owner.principal_key
+    done = threading.Event()
+    errors: list[BaseException] = []
+    answers: list[list[uuid.UUID]] = []
+
+    def query_in_a_loop() -> None:
+        while not done.is_set():
+            try:
+                answers.append([p.id for p in view.visible_to(principal, 100, None)])
+                assert view.get(live_ids[0]) is not None
+            except BaseException as error:  # reported below
+                errors.append(error)
+
+    reader = threading.Thread(target=query_in_a_loop)
+    reader.start()
+    try:
+        for name in ("projects", "access", "projects"):
+            rebuild(projector(trawl, name))
+    finally:
+        done.set()
+        reader.join()
+
+    assert errors == []
+    assert answers
+    assert all(answer == live_ids for answer in answers)
+
+
+def test_a_rebuild_beside_a_live_projector_and_writers_loses_nothing(trawl: Trawl) -> None:
+    owner = new_caller()
+    ids = set(history(trawl, owner))
+    stop = threading.Event()
+
+    def write() -> None:
+        n = 0
+        while not stop.is_set() or n < 3:
+            ids.add(trawl.projects.create(owner, f"Meanwhile {n}").id)
+            n += 1
+
+    with following(trawl):
+        writer = threading.Thread(target=write)
+        writer.start()
+        try:
+            for name in ("projects", "access"):
+                rebuild(projector(trawl, name))
+        finally:
+            stop.set()
+            writer.join()
+        assert trawl.positions.wait(trawl.views, trawl.store.head(), timeout=10)
+
+    view = PostgresProjectsView(projector(trawl).datastore)
+    assert {p.id for p in view.visible_to(owner.principal_key, 1000, None)} == ids
