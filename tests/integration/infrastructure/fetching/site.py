@@ -16,10 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-CORPUS_PAGE = Path("/work/shared/corpus/html/readability/001.html")
+from tests.support import corpus
+
+CORPUS_PAGE = corpus.HTML / "readability" / "001.html"
 ETAG = '"v1"'
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
 from domain.chunks.splitter import ChunkSettings, split
+from tests.support import corpus
 
 pytestmark = pytest.mark.unit
 
-CORPUS = Path(__file__).resolve().parents[4].parent / "shared" / "corpus" / "html"
+CORPUS = corpus.HTML
 PAGES = ["readability/medium-3.html", "httpd-docs/developer_API.html"]
 
 

@@ -1,0 +1,22 @@
+"""Where the shared HTML corpus is: `TRAWL_CORPUS_DIR`, else ../shared/corpus
+beside the checkout (as the workplace and CI lay it out)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = Path(os.environ.get("TRAWL_CORPUS_DIR") or REPO.parent / "shared" / "corpus")
+HTML = CORPUS / "html"
+REFERENCE = CORPUS / "reference" / "readability-expected"
+
+
+def corpus_file(relative: str) -> Path:
+    """A corpus file, or skip the test when the corpus is not beside the checkout."""
+    path = CORPUS / relative
+    if not path.exists():
+        pytest.skip(f"the shared corpus is not at {CORPUS} (set TRAWL_CORPUS_DIR)")
+    return path
