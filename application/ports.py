@@ -153,7 +153,7 @@ class Extracted:
 
     text: str
     title: str | None
-    language: str | None  # as the page or the extractor states it ("fr", "en-GB"), not guessed
+    language: str | None  # as the page states it, lower-cased ("fr", "en-us"); never guessed
     word_count: int
 
 

@@ -1,10 +1,11 @@
 """`python -m bench [SECTION ...] [--quick]`: run the benchmarks, print one table.
 
 Sections: `commands` (HTTP command path against a plain-CRUD baseline),
-`projection` (read-side catch-up against raw select+decode) and `access`
-(what the authorization lookup adds to a query); none named runs all.
-Each section gets its own fresh `trawl_bench_<hex>` database, dropped at the
-end. Results also go to bench/results/<timestamp>.json.
+`projection` (read-side catch-up against raw select+decode), `access`
+(what the authorization lookup adds to a query) and `extraction` (main-text
+quality and speed against a full-page-text baseline, no database); none named
+runs all. Each database section gets its own fresh `trawl_bench_<hex>`
+database, dropped at the end. Results also go to bench/results/<timestamp>.json.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import argparse
 import shlex
 import sys
 import time
+from contextlib import nullcontext
 
 from bench import databases, report
 
-SECTIONS = ("commands", "projection", "access")
+SECTIONS = ("commands", "projection", "access", "extraction")
+NO_DATABASE = frozenset({"extraction"})
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -52,9 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     command = shlex.join(["pdm", "run", "bench", *argv])
     figures: list[report.Figure] = []
     started = time.time()
-    with databases.postgres_server() as server:
+    needs_database = any(section not in NO_DATABASE for section in args.sections)
+    with databases.postgres_server() if needs_database else nullcontext("") as server:
         meta = {
-            "machine": report.machine(databases.server_version(server)),
+            "machine": report.machine(databases.server_version(server) if server else "-"),
             "argv": argv,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
             "load_average_at_start": report.load_average(),
@@ -66,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
         for section in args.sections:
+            if section == "extraction":
+                from bench import extraction
+
+                figures += extraction.run(command)
+                continue
             with databases.fresh_database(server) as url:
                 if section == "commands":
                     from bench import commands

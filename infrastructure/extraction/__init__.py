@@ -1,0 +1,1 @@
+"""Main-text extraction from fetched pages (adapters of application.ports.Extractor)."""
