@@ -37,6 +37,7 @@ from infrastructure.memory.recorder import MemoryRecorder
 from infrastructure.memory.vault import MemoryKeyVault
 from infrastructure.memory.views import MemoryAccessView, MemoryProjectsView, MemoryViews
 from infrastructure.postgres import access_view, projects_view, side_tables
+from infrastructure.postgres import vault as vault_module
 from infrastructure.postgres.database import library_env
 from infrastructure.postgres.positions import PositionWatcher
 from infrastructure.postgres.projector import Projector
@@ -176,6 +177,7 @@ def bootstrap(
     for projector in projectors:
         projector.setup()
     watcher = PositionWatcher(datastore)
+    watcher.on(vault_module.CHANNEL, vault.evict, on_connect=vault.clear_cache)
     watcher.start()
     access = access_view.PostgresAccessView(datastore)
     trawl = _wire(

@@ -2,6 +2,8 @@
 
 One thread per process LISTENs on the views' channel (projectors NOTIFY at
 commit) and wakes every waiter whose position has been reached; no polling.
+The same connection serves other channels of the process (`on()`), e.g. the
+key vault's evictions, so a process holds one listening connection.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL, Identifier
@@ -27,6 +29,19 @@ class PositionWatcher:
         self._async_waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._channels: dict[str, list[Callable[[str], None]]] = {}
+        self._on_connect: list[Callable[[], None]] = []
+
+    def on(
+        self, channel: str, callback: Callable[[str], None], on_connect: Callable[[], None]
+    ) -> None:
+        """Also deliver `channel`'s payloads to `callback` (register before start()).
+
+        `on_connect` runs after every (re)connection: notifications sent while
+        disconnected are lost, so the subscriber must resynchronise there.
+        """
+        self._channels.setdefault(channel, []).append(callback)
+        self._on_connect.append(on_connect)
 
     def start(self) -> None:
         self._reload()
@@ -84,6 +99,14 @@ class PositionWatcher:
         for loop, event in waiters:
             loop.call_soon_threadsafe(event.set)
 
+    def _deliver(self, channel: str, payload: str) -> None:
+        if channel == views.CHANNEL:
+            view, _, position = payload.rpartition(":")
+            self.advance(view, int(position))
+            return
+        for callback in self._channels.get(channel, ()):
+            callback(payload)
+
     def _reached_locked(self, names: Sequence[str], position: int) -> bool:
         return all(self._positions.get(name, 0) >= position for name in names)
 
@@ -101,12 +124,14 @@ class PositionWatcher:
         while not self._stop.is_set():
             try:
                 with self.datastore.get_connection() as conn:
-                    conn.execute(SQL("LISTEN {}").format(Identifier(views.CHANNEL)))
+                    for channel in (views.CHANNEL, *self._channels):
+                        conn.execute(SQL("LISTEN {}").format(Identifier(channel)))
                     self._reload()  # anything committed before LISTEN took effect
+                    for resync in self._on_connect:
+                        resync()
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=0.5):
-                            view, _, position = note.payload.rpartition(":")
-                            self.advance(view, int(position))
+                            self._deliver(note.channel, note.payload)
             except Exception:
                 log.exception("position listener lost its connection; reconnecting")
                 self._stop.wait(1.0)

@@ -2,7 +2,10 @@
 
 Keys live in `trawl_subject_keys`; `forget` deletes the row and remembers the
 subject in `trawl_forgotten_subjects`, so no new key is ever created for it.
-Keys are cached per process (they never change; forgetting evicts locally).
+Keys are cached per process (a key never changes). `forget` notifies
+`trawl_keys` in its transaction; every process that listens (bootstrap wires
+the vault to the process's listener) evicts the key when it commits, and a
+process that lost its listening connection drops its whole cache.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ DDL = (
     "CREATE TABLE IF NOT EXISTS trawl_forgotten_subjects ("
     " subject_id uuid PRIMARY KEY, forgotten_at timestamptz NOT NULL DEFAULT now())",
 )
+
+
+CHANNEL = "trawl_keys"
 
 
 class PostgresKeyVault:
@@ -75,8 +81,17 @@ class PostgresKeyVault:
                 (subject_id,),
             )
             curs.execute("DELETE FROM trawl_subject_keys WHERE subject_id = %s", (subject_id,))
+            curs.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(subject_id)))
+        self.evict(str(subject_id))
+
+    def evict(self, subject_id: str) -> None:
+        """Drop one cached key (a `trawl_keys` notification from any process)."""
         with self._lock:
-            self._cache.pop(subject_id, None)
+            self._cache.pop(UUID(subject_id), None)
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
 
     def digest(self, subject_id: UUID, value: str) -> str:
         key = self._key(subject_id, create=True)

@@ -3,9 +3,11 @@ import uuid
 
 import pytest
 
+from infrastructure.postgres import vault as vault_module
+from infrastructure.postgres.positions import PositionWatcher
 from infrastructure.postgres.vault import PostgresKeyVault
 from interfaces.bootstrap import Trawl
-from tests.integration.infrastructure.postgres.helpers import query
+from tests.integration.infrastructure.postgres.helpers import query, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -97,18 +99,19 @@ def test_forgetting_a_subject_never_seen_still_blocks_it(vault: PostgresKeyVault
     assert keys(url) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limitation: keys are cached per process and forget() evicts only locally,"
-    " so another running process keeps decrypting until it restarts",
-)
 def test_forgetting_in_one_process_shreds_for_the_others_too(trawl: Trawl) -> None:
+    datastore = trawl.store.recorder.datastore  # type: ignore[attr-defined]
     subject = uuid.uuid4()
-    api_one = PostgresKeyVault(trawl.store.recorder.datastore)  # type: ignore[attr-defined]
-    api_two = PostgresKeyVault(trawl.store.recorder.datastore)  # type: ignore[attr-defined]
-    sealed = api_one.encrypt(subject, "ada@example.org")
-    assert api_two.decrypt(subject, sealed) == "ada@example.org"  # api_two caches the key
+    api_one, api_two = PostgresKeyVault(datastore), PostgresKeyVault(datastore)
+    listener = PositionWatcher(datastore)  # api_two's process listener, as bootstrap wires it
+    listener.on(vault_module.CHANNEL, api_two.evict, on_connect=api_two.clear_cache)
+    listener.start()
+    try:
+        sealed = api_one.encrypt(subject, "ada@example.org")
+        assert api_two.decrypt(subject, sealed) == "ada@example.org"  # api_two caches the key
 
-    api_one.forget(subject)
+        api_one.forget(subject)
 
-    assert api_two.decrypt(subject, sealed) is None
+        wait_until(lambda: api_two.decrypt(subject, sealed) is None, what="api_two to evict")
+    finally:
+        listener.stop()
