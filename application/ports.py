@@ -6,9 +6,10 @@ classes. Nothing here does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 from uuid import UUID
 
 from application import records
@@ -239,4 +240,102 @@ class Fetcher(Protocol):
 
     def fetch(self, request: FetchRequest) -> FetchResult:
         """The page at `request.url` after redirects, or raise FetchError."""
+        ...
+
+
+@dataclass(frozen=True)
+class Job:
+    """A queued job as the queue holds it (progress: next attempt, attempts so far)."""
+
+    job_id: UUID
+    kind: str
+    subject_id: UUID
+    payload: dict[str, Any]
+    not_before: datetime
+    attempts: int
+    host: str | None
+    leased_until: datetime | None  # None when no worker holds it
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A claimed job. `lease_id` is the fencing token: only its holder may finish the job."""
+
+    job_id: UUID
+    lease_id: UUID
+    kind: str
+    subject_id: UUID
+    payload: dict[str, Any]
+    attempt: int  # 1 on the first claim
+    leased_until: datetime  # as granted at claim time, by the database clock
+
+
+class JobQueue(Protocol):
+    """A durable work queue with leases: any number of workers, each job done once.
+
+    At most one job per (kind, subject): enqueuing again merges into it. A
+    claimed job is leased for a while; a worker that dies simply lets the
+    lease expire and the job becomes claimable again under a NEW lease id, so
+    the late worker's `complete`/`retry`/`extend` return False and change
+    nothing. Times come from the queue's clock, never the worker's. Adapter:
+    infrastructure/postgres/queue.py.
+    """
+
+    def enqueue(
+        self,
+        kind: str,
+        subject_id: UUID,
+        payload: Mapping[str, Any],
+        not_before: datetime | timedelta | None = None,
+        *,
+        host: str | None = None,
+    ) -> UUID:
+        """Queue a job (at once, at a time, or after a delay); the job's id.
+
+        Idempotent per (kind, subject): a second enqueue keeps the earliest
+        not_before and the latest payload. Enqueued while a worker holds the
+        job, it runs once more after that worker finishes.
+        """
+        ...
+
+    def claim(
+        self,
+        kind: str,
+        owner: str,
+        lease_seconds: float,
+        limit: int = 1,
+        per_host_limit: int | None = None,
+    ) -> list[Lease]:
+        """Lease up to `limit` due jobs of `kind`; never one another worker holds.
+
+        With `per_host_limit`, no host gets more live leases of this kind than that.
+        """
+        ...
+
+    def extend(self, lease: Lease, seconds: float) -> bool:
+        """Heartbeat: hold the job `seconds` from now; False when the lease was lost."""
+        ...
+
+    def complete(self, lease: Lease) -> bool:
+        """The job is done: remove it; False (and nothing changed) when the lease was lost."""
+        ...
+
+    def retry(self, lease: Lease, not_before: datetime | timedelta) -> bool:
+        """Release the job to run again later (backoff); False when the lease was lost."""
+        ...
+
+    def release_expired(self) -> int:
+        """Watchdog: free every expired lease so the job is claimable; how many."""
+        ...
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Per kind, how many jobs are `due`, `leased` (live lease) and `waiting`."""
+        ...
+
+    def job(self, kind: str, subject_id: UUID) -> Job | None:
+        """The live job of this kind for the subject, if any."""
+        ...
+
+    def delete_for(self, subject_id: UUID) -> int:
+        """Drop every job of the subject (it was removed); how many."""
         ...

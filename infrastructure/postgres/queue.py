@@ -1,0 +1,246 @@
+"""The job queue on Postgres: leases, fencing tokens, per-host politeness.
+
+One row of `trawl_jobs` per live job, at most one per (kind, subject_id)
+(unique), so enqueuing twice merges: the earliest `not_before` and the latest
+payload win. A job is due when `not_before` has passed and nobody holds a live
+lease; the stored column `due_at` says exactly that (`not_before`, or the
+lease's end while leased), so one index on (kind, due_at) serves claiming,
+and an expired lease needs no watchdog to become claimable again.
+
+Claiming (`FOR UPDATE SKIP LOCKED`, so claimers never wait for nor share a
+row) sets a NEW random `lease_id` (the fencing token), the owner,
+`leased_until = now() + lease` and `attempts + 1`. `extend`, `complete` and
+`retry` act only while the row still carries the caller's `lease_id`: a
+worker whose lease expired and was claimed again (or freed by
+`release_expired`) gets False and changes nothing. Enqueued while leased, a
+job is flagged `rerun`: completing it then frees it instead of deleting it,
+so a request made during the work is never lost.
+
+With `per_host_limit`, claims of a kind take a transaction-scoped advisory
+lock for that kind (claims take milliseconds) and skip a host's jobs beyond
+the limit minus its live leases, so the limit holds under concurrent workers.
+Every time is the database's `now()`, never a worker's clock.
+`enqueue_in(curs, ...)` enqueues inside a caller's transaction (the recorder,
+a projector), so the job commits or rolls back with their rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.types.json import Jsonb
+
+from application.ports import Job, Lease
+
+DDL = (
+    "CREATE TABLE IF NOT EXISTS trawl_jobs ("
+    " id uuid PRIMARY KEY DEFAULT gen_random_uuid(), kind text NOT NULL,"
+    " subject_id uuid NOT NULL, payload jsonb NOT NULL DEFAULT '{}',"
+    " not_before timestamptz NOT NULL DEFAULT now(), attempts integer NOT NULL DEFAULT 0,"
+    " lease_id uuid, lease_owner text, leased_until timestamptz, host text,"
+    " rerun boolean NOT NULL DEFAULT false,"
+    " due_at timestamptz GENERATED ALWAYS AS (CASE WHEN lease_id IS NULL THEN not_before"
+    " ELSE greatest(not_before, leased_until) END) STORED,"
+    " created_at timestamptz NOT NULL DEFAULT now(),"
+    " updated_at timestamptz NOT NULL DEFAULT now())",
+    "CREATE UNIQUE INDEX IF NOT EXISTS trawl_jobs_subject ON trawl_jobs (kind, subject_id)",
+    "CREATE INDEX IF NOT EXISTS trawl_jobs_due ON trawl_jobs (kind, due_at)",
+    "CREATE INDEX IF NOT EXISTS trawl_jobs_subject_id ON trawl_jobs (subject_id)",
+    "CREATE INDEX IF NOT EXISTS trawl_jobs_leased ON trawl_jobs (leased_until)"
+    " WHERE lease_id IS NOT NULL",
+)
+# not_before as given: an absolute time, or a delay from the database's now().
+_AT = "coalesce(%(at)s::timestamptz, now() + %(delay)s::interval)"
+_LIVE = "lease_id IS NOT NULL AND leased_until > now()"
+_FREE = "lease_id = NULL, lease_owner = NULL, leased_until = NULL, rerun = false"
+_LEASE_COLUMNS = "id, lease_id, kind, subject_id, payload, attempts, leased_until"
+_CLAIM = (
+    "WITH picked AS (SELECT j.id FROM trawl_jobs j {eligible}"
+    " WHERE j.kind = %(kind)s AND j.due_at <= now() ORDER BY j.due_at, j.id"
+    " LIMIT %(limit)s FOR UPDATE OF j SKIP LOCKED)"
+    " UPDATE trawl_jobs SET lease_id = gen_random_uuid(), lease_owner = %(owner)s,"
+    " leased_until = now() + make_interval(secs => %(lease)s), attempts = attempts + 1,"
+    " rerun = false, updated_at = now() FROM picked WHERE trawl_jobs.id = picked.id"
+    f" RETURNING {', '.join('trawl_jobs.' + c for c in _LEASE_COLUMNS.split(', '))}"
+)
+# A host's jobs ranked by due time; only the first (limit - live leases) qualify.
+_PER_HOST = (
+    "JOIN (SELECT r.id FROM (SELECT id, host, row_number() OVER"
+    " (PARTITION BY host ORDER BY due_at, id) AS rank FROM trawl_jobs"
+    " WHERE kind = %(kind)s AND due_at <= now()) r LEFT JOIN (SELECT host, count(*) AS n"
+    f" FROM trawl_jobs WHERE kind = %(kind)s AND {_LIVE} GROUP BY host) busy USING (host)"
+    " WHERE r.host IS NULL OR r.rank + coalesce(busy.n, 0) <= %(per_host)s) eligible"
+    " ON eligible.id = j.id"
+)
+
+
+def _when(not_before: datetime | timedelta | None) -> dict[str, Any]:
+    if isinstance(not_before, datetime):
+        if not_before.tzinfo is None:
+            raise ValueError("not_before must be timezone-aware")
+        return {"at": not_before, "delay": timedelta(0)}
+    return {"at": None, "delay": not_before or timedelta(0)}
+
+
+def enqueue_in(
+    curs: Cursor[DictRow],
+    kind: str,
+    subject_id: UUID,
+    payload: Mapping[str, Any],
+    not_before: datetime | timedelta | None = None,
+    *,
+    host: str | None = None,
+) -> UUID:
+    """Enqueue within the caller's transaction (see `PostgresJobQueue.enqueue`)."""
+    curs.execute(
+        "INSERT INTO trawl_jobs (kind, subject_id, payload, host, not_before)"
+        f" VALUES (%(kind)s, %(subject)s, %(payload)s, %(host)s, {_AT})"
+        " ON CONFLICT (kind, subject_id) DO UPDATE SET payload = EXCLUDED.payload,"
+        " host = coalesce(EXCLUDED.host, trawl_jobs.host),"
+        # Leased and not yet flagged: the old not_before is spent, the new one counts.
+        " not_before = CASE WHEN trawl_jobs.lease_id IS NOT NULL AND NOT trawl_jobs.rerun"
+        " THEN EXCLUDED.not_before ELSE least(trawl_jobs.not_before, EXCLUDED.not_before) END,"
+        " rerun = trawl_jobs.lease_id IS NOT NULL, updated_at = now() RETURNING id",
+        {"kind": kind, "subject": subject_id, "payload": Jsonb(dict(payload)), "host": host}
+        | _when(not_before),
+    )
+    row = curs.fetchone()
+    assert row is not None
+    return UUID(str(row["id"]))
+
+
+def _lease(row: DictRow) -> Lease:
+    return Lease(
+        job_id=row["id"],
+        lease_id=row["lease_id"],
+        kind=row["kind"],
+        subject_id=row["subject_id"],
+        payload=row["payload"],
+        attempt=row["attempts"],
+        leased_until=row["leased_until"],
+    )
+
+
+class PostgresJobQueue:
+    """The `JobQueue` port on Postgres (see the module docstring)."""
+
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        self.datastore = datastore
+
+    def create_tables(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            for statement in DDL:
+                curs.execute(statement)
+
+    def enqueue(
+        self,
+        kind: str,
+        subject_id: UUID,
+        payload: Mapping[str, Any],
+        not_before: datetime | timedelta | None = None,
+        *,
+        host: str | None = None,
+    ) -> UUID:
+        with self.datastore.transaction(commit=True) as curs:
+            return enqueue_in(curs, kind, subject_id, payload, not_before, host=host)
+
+    def claim(
+        self,
+        kind: str,
+        owner: str,
+        lease_seconds: float,
+        limit: int = 1,
+        per_host_limit: int | None = None,
+    ) -> list[Lease]:
+        if lease_seconds <= 0 or limit < 1 or (per_host_limit is not None and per_host_limit < 1):
+            raise ValueError("lease_seconds, limit and per_host_limit must be positive")
+        params = {"kind": kind, "owner": owner, "lease": lease_seconds, "limit": limit}
+        with self.datastore.transaction(commit=True) as curs:
+            if per_host_limit is None:
+                curs.execute(_CLAIM.format(eligible=""), params)
+            else:
+                # Serialize this kind's per-host claims: each sees the others' leases.
+                curs.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                    (f"trawl_jobs:claim:{kind}",),
+                )
+                curs.execute(
+                    _CLAIM.format(eligible=_PER_HOST), params | {"per_host": per_host_limit}
+                )
+            return [_lease(row) for row in curs.fetchall()]
+
+    def extend(self, lease: Lease, seconds: float) -> bool:
+        return self._fenced(
+            "UPDATE trawl_jobs SET leased_until = now() + make_interval(secs => %s),"
+            " updated_at = now() WHERE id = %s AND lease_id = %s",
+            (seconds, lease.job_id, lease.lease_id),
+        )
+
+    def complete(self, lease: Lease) -> bool:
+        with self.datastore.transaction(commit=True) as curs:
+            fence = (lease.job_id, lease.lease_id)
+            curs.execute(
+                "DELETE FROM trawl_jobs WHERE id = %s AND lease_id = %s AND NOT rerun", fence
+            )
+            deleted = curs.rowcount
+            if not deleted:
+                # Enqueued again while we worked (`rerun`): run it once more, as a fresh job.
+                curs.execute(
+                    f"UPDATE trawl_jobs SET {_FREE}, attempts = 0, updated_at = now()"
+                    " WHERE id = %s AND lease_id = %s",
+                    fence,
+                )
+            return bool(deleted or curs.rowcount)
+
+    def retry(self, lease: Lease, not_before: datetime | timedelta) -> bool:
+        when = _when(not_before)
+        return self._fenced(
+            f"UPDATE trawl_jobs SET {_FREE}, not_before = {_AT}, updated_at = now()"
+            " WHERE id = %(job)s AND lease_id = %(lease)s",
+            {"job": lease.job_id, "lease": lease.lease_id} | when,
+        )
+
+    def release_expired(self) -> int:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                f"UPDATE trawl_jobs SET {_FREE}, updated_at = now()"
+                " WHERE lease_id IS NOT NULL AND leased_until <= now()"
+            )
+            return curs.rowcount
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT kind, count(*) FILTER (WHERE due_at <= now()) AS due,"
+                f" count(*) FILTER (WHERE {_LIVE}) AS leased,"
+                f" count(*) FILTER (WHERE due_at > now() AND NOT ({_LIVE})) AS waiting"
+                " FROM trawl_jobs GROUP BY kind ORDER BY kind"
+            )
+            return {r["kind"]: {k: int(r[k]) for k in ("due", "leased", "waiting")} for r in curs}
+
+    def job(self, kind: str, subject_id: UUID) -> Job | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT id, kind, subject_id, payload, not_before, attempts, host,"
+                f" CASE WHEN {_LIVE} THEN leased_until END AS leased_until"
+                " FROM trawl_jobs WHERE kind = %s AND subject_id = %s",
+                (kind, subject_id),
+            )
+            row = curs.fetchone()
+        return Job(job_id=row.pop("id"), **row) if row else None
+
+    def delete_for(self, subject_id: UUID) -> int:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("DELETE FROM trawl_jobs WHERE subject_id = %s", (subject_id,))
+            return curs.rowcount
+
+    def _fenced(self, sql: str, params: Any) -> bool:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(sql, params)
+            return curs.rowcount == 1
