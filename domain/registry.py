@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from domain.projects.aggregate import Project
 from domain.shares.aggregate import Invitation, Share, ShareLink
+from domain.urls.aggregate import Url
 from domain.users.aggregate import User
 
-AGGREGATES = (User, Project, Share, ShareLink, Invitation)
+AGGREGATES = (User, Project, Share, ShareLink, Invitation, Url)

@@ -44,3 +44,67 @@ class UrlUnparsable(InvalidUrl):
 REJECTION_REASONS = tuple(
     cls.reason for cls in (UrlNotHttp, UrlTooLong, UrlWithCredentials, UrlUnparsable)
 )
+
+
+class UrlRemoved(DomainError):
+    """The URL was removed: it stays readable, but only `revive` changes it."""
+
+    slug = "url-removed"
+
+
+class UrlAlreadyLive(DomainError):
+    """Reviving (adding again) a URL that was never removed."""
+
+    slug = "duplicate"
+
+
+class StaleLease(DomainError):
+    """A worker's outcome names a lease that is not the current fetch's (a late worker)."""
+
+    slug = "stale-lease"
+
+
+class FetchNotScheduled(DomainError):
+    """A fetch can start only when one is scheduled (or to take over a running one)."""
+
+    slug = "fetch-not-scheduled"
+
+
+class StaleVersion(DomainError):
+    """Text or chunks for a content version that is no longer the current one."""
+
+    slug = "stale-version"
+
+
+class TextNotExtracted(DomainError):
+    """Chunks for a version whose text was not extracted."""
+
+    slug = "text-not-extracted"
+
+
+class InvalidChunks(DomainError):
+    slug = "invalid-chunks"
+
+
+class InvalidScheduleReason(DomainError):
+    slug = "invalid-schedule-reason"
+
+
+class InvalidFailureReason(DomainError):
+    slug = "invalid-failure-reason"
+
+
+class InvalidAttempt(DomainError):
+    """An attempt number below 1, or not the one the lease was started with."""
+
+    slug = "invalid-attempt"
+
+
+class NaiveTime(DomainError):
+    slug = "naive-time"
+
+
+class RetryTimeMissing(DomainError):
+    """A transient failure with attempts left needs the time of the next attempt."""
+
+    slug = "retry-time-missing"
