@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -92,26 +93,31 @@ class Projector:
         return total
 
     def follow(
-        self, stop: threading.Event, idle_timeout: float = 1.0, coalesce: float = 0.005
+        self, stop: threading.Event, idle_timeout: float = 1.0, coalesce: float = 0.02
     ) -> None:
         """Catch up, then wait for NOTIFY (or a timeout) and repeat, until stopped.
 
-        After a wake-up it lingers `coalesce` seconds, so commits landing
-        together are applied in one batch instead of one transaction each.
+        Under load (a wake-up soon after the previous batch) it lingers
+        `coalesce` seconds, so commits landing together are applied in one
+        batch instead of one transaction each; when idle it applies at once,
+        so read-your-writes stays fast.
         """
         with self.datastore.get_connection() as conn:
             conn.execute(SQL("LISTEN {}").format(Identifier(self.channel)))
+            last_batch = 0.0
             while not stop.is_set():
                 try:
                     self.catch_up(stop=stop)
                 except Exception:
                     log.exception("projector %s failed a batch; retrying", self.view)
                     stop.wait(idle_timeout)
+                busy = time.monotonic() - last_batch < 2 * coalesce
+                last_batch = time.monotonic()
                 woke = any(True for _ in conn.notifies(timeout=idle_timeout, stop_after=1))
-                if woke:
+                if woke and busy:
                     stop.wait(coalesce)
-                    for _ in conn.notifies(timeout=0.0):  # drained: one batch covers them
-                        pass
+                for _ in conn.notifies(timeout=0.0):  # drained: one batch covers them
+                    pass
 
     # -- one batch -----------------------------------------------------------
 
