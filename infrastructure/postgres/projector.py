@@ -58,8 +58,18 @@ class Projector:
         self.suffix = suffix
         self.batch_size = batch_size
         self.view = schema.name + suffix
-        self.events_table = Identifier(store.recorder.events_table_name)  # type: ignore[attr-defined]
         self.channel = store.recorder.channel_name  # type: ignore[attr-defined]
+        # Rendered once: only the events of interest carry their state; the
+        # rest are selected too and count as read.
+        self._select_sql = (
+            SQL(
+                "SELECT notification_id, originator_id, originator_version, topic,"
+                " CASE WHEN topic = ANY(%s) THEN state END AS state"
+                " FROM {} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+            )
+            .format(Identifier(store.recorder.events_table_name))  # type: ignore[attr-defined]
+            .as_string()
+        )
 
     def setup(self) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -168,13 +178,8 @@ class Projector:
         )
 
     def _select(self, curs: Cursor[DictRow], start: int) -> list[Notification]:
-        # Only the events of interest carry their state; the rest count as read.
         curs.execute(
-            SQL(
-                "SELECT notification_id, originator_id, originator_version, topic,"
-                " CASE WHEN topic = ANY(%s) THEN state END AS state"
-                " FROM {} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-            ).format(self.events_table),
+            self._select_sql,
             (list(self.projection.topics), start, self.batch_size),
             prepare=True,
         )
