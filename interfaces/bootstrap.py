@@ -25,18 +25,26 @@ from application.ports import Mailer, PasswordHasher, PositionWaiter
 from application.projections.access import AccessProjection
 from application.projections.base import Projection
 from application.projections.projects import ProjectsProjection
+from application.projections.urls import UrlsProjection
 from application.projects.commands import ProjectCommands
 from application.projects.queries import ProjectQueries, ProjectsView
 from application.shares.commands import ShareCommands
 from application.shares.queries import LinkResolver, ShareQueries, SharesView
 from application.store import TrawlStore
+from application.urls.commands import UrlCommands
+from application.urls.queries import UrlQueries, UrlsView
 from application.users.commands import UserCommands
 from application.users.queries import UserQueries
 from infrastructure.auth.passwords import Argon2PasswordHasher
 from infrastructure.memory.recorder import MemoryRecorder
 from infrastructure.memory.vault import MemoryKeyVault
-from infrastructure.memory.views import MemoryAccessView, MemoryProjectsView, MemoryViews
-from infrastructure.postgres import access_view, projects_view, side_tables
+from infrastructure.memory.views import (
+    MemoryAccessView,
+    MemoryProjectsView,
+    MemoryUrlsView,
+    MemoryViews,
+)
+from infrastructure.postgres import access_view, projects_view, side_tables, urls_view
 from infrastructure.postgres import vault as vault_module
 from infrastructure.postgres.database import library_env
 from infrastructure.postgres.positions import PositionWatcher
@@ -62,6 +70,8 @@ class Trawl:
     shares: ShareCommands
     share_queries: ShareQueries
     links: LinkResolver
+    urls: UrlCommands
+    url_queries: UrlQueries
     positions: PositionWaiter
     jwt_secret: str
     views: tuple[str, ...]
@@ -122,6 +132,7 @@ def _wire(
     projects: ProjectsView,
     access_view: AccessView,
     shares_view: SharesView,
+    urls: UrlsView,
     positions: PositionWaiter,
     mailer: Mailer,
     hasher: PasswordHasher,
@@ -140,6 +151,8 @@ def _wire(
         shares=ShareCommands(store, policy, mailer, settings.base_url),
         share_queries=ShareQueries(store, shares_view, policy),
         links=LinkResolver(store, lambda: datetime.now(UTC)),
+        urls=UrlCommands(store, policy),
+        url_queries=UrlQueries(urls, policy),
         positions=positions,
         jwt_secret=secret,
         views=tuple(p.name for p in projections),
@@ -168,8 +181,8 @@ def bootstrap(
 
     store = TrawlStore(env, vault, recorder_factory, factory=factory)
 
-    projections: list[Projection] = [ProjectsProjection(), AccessProjection()]
-    schemas = [projects_view.SCHEMA, access_view.SCHEMA]
+    projections: list[Projection] = [ProjectsProjection(), AccessProjection(), UrlsProjection()]
+    schemas = [projects_view.SCHEMA, access_view.SCHEMA, urls_view.SCHEMA]
     projectors = [
         Projector(store, datastore, projection, schema)
         for projection, schema in zip(projections, schemas, strict=True)
@@ -186,6 +199,7 @@ def bootstrap(
         projects_view.PostgresProjectsView(datastore),
         access,
         access,
+        urls_view.PostgresUrlsView(datastore),
         watcher,
         mailer or default_mailer(settings),
         hasher or Argon2PasswordHasher(),
@@ -208,7 +222,7 @@ def bootstrap_memory(
 ) -> Trawl:
     """Trawl on the in-memory store, views applied synchronously (unit tests)."""
     store = TrawlStore({}, MemoryKeyVault(), lambda _: MemoryRecorder())
-    projections: list[Projection] = [ProjectsProjection(), AccessProjection()]
+    projections: list[Projection] = [ProjectsProjection(), AccessProjection(), UrlsProjection()]
     views = MemoryViews(store, projections)
     access = MemoryAccessView(views)
     return _wire(
@@ -217,6 +231,7 @@ def bootstrap_memory(
         MemoryProjectsView(views),
         access,
         access,
+        MemoryUrlsView(views),
         views,
         mailer,
         hasher or Argon2PasswordHasher(time_cost=1, memory_cost=1024),

@@ -17,6 +17,7 @@ from application.projections.base import DictRows, Projection
 from application.projects.queries import ProjectView
 from application.shares.queries import LinkRow, ShareRow
 from application.store import TrawlStore
+from application.urls.queries import UrlView
 
 
 class MemoryViews:
@@ -115,3 +116,55 @@ class MemoryAccessView:
             if r["project_id"] == project_id and (after is None or r["id"] > after)
         ]
         return sorted(rows, key=lambda r: r["id"])
+
+
+_URL_FIELDS = (
+    "id",
+    "project_id",
+    "url",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "version",
+    "title",
+    "added_at",
+    "updated_at",
+)
+
+
+def _url_view(row: dict[str, Any]) -> UrlView:
+    return UrlView(**{name: row[name] for name in _URL_FIELDS})
+
+
+class MemoryUrlsView:
+    """`UrlsView` over the in-memory `urls` table."""
+
+    def __init__(self, views: MemoryViews) -> None:
+        self.views = views
+
+    def _project(self, project_id: UUID) -> list[dict[str, Any]]:
+        self.views.catch_up()
+        rows = self.views.rows.tables.get("urls", {}).values()
+        return sorted((r for r in rows if r["project_id"] == project_id), key=lambda r: r["id"])
+
+    def get(self, url_id: UUID) -> UrlView | None:
+        self.views.catch_up()
+        row = self.views.rows.get("urls", (url_id,))
+        return _url_view(row) if row else None
+
+    def in_project(
+        self, project_id: UUID, status: str | None, limit: int, after: UUID | None
+    ) -> list[UrlView]:
+        rows = [
+            r
+            for r in self._project(project_id)
+            if (status is None or r["status"] == status) and (after is None or r["id"] > after)
+        ]
+        return [_url_view(r) for r in rows[:limit]]
+
+    def counts(self, project_id: UUID) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for row in self._project(project_id):
+            found[row["status"]] = found.get(row["status"], 0) + 1
+        return found

@@ -31,6 +31,8 @@ from interfaces.http.security import TokenIssuer, build_auth, provide_caller
 from interfaces.http.shares.commands import ShareCommands
 from interfaces.http.shares.queries import ShareQueries
 from interfaces.http.system.queries import SystemQueries
+from interfaces.http.urls.commands import UrlCommands
+from interfaces.http.urls.queries import UrlQueries
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ CONTROLLERS = (
     ProjectQueries,
     ShareCommands,
     ShareQueries,
+    UrlCommands,
+    UrlQueries,
     SystemQueries,
     PrometheusController,
 )

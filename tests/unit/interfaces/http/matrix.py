@@ -58,6 +58,7 @@ class Scene:
     invitation_token: str  # the invitee's pending invitation
     spare_invitation: UUID  # a pending invitation nobody holds, for PATCH/DELETE
     spare_link: UUID  # a live link nobody holds, for DELETE
+    url_id: UUID  # a live URL of the project
 
 
 class World:
@@ -101,6 +102,11 @@ class World:
             invitation_token=self.mailer.invitation_token(self.emails["invitee"]),
             spare_invitation=shares.grant(owner, project, unique_email("spare"), "viewer").id,
             spare_link=shares.create_link(owner, project, "viewer", 3600).id,
+            url_id=UUID(
+                self.trawl.urls.add_many(owner, project, ["https://example.com/matrix"]).extra[
+                    "items"
+                ][0]["id"]
+            ),
         )
         if state == "archived":
             self.trawl.projects.archive(owner, project)

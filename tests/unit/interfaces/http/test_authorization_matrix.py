@@ -47,6 +47,7 @@ PROJECT = PROJECTS + "/{project_id}"
 SHARES, LINKS = PROJECT + "/shares", PROJECT + "/share-links"
 SHARE, LINK = "/api/v1/shares/{share_id}", LINKS + "/{link_id}"
 ACCEPT = "/api/v1/invitations/{token}/accept"
+URLS, URL = PROJECT + "/urls", "/api/v1/urls/{url_id}"
 
 # own: owner  edi/vie: editor/viewer share  lkv/lke: viewer/editor link
 # lkx/lkr: expired/revoked link  str: stranger  inv: unverified invitee
@@ -89,6 +90,10 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", LINKS, SHARED):                    "200 403 403 403 403 404 404 404 404 404 404 401",
     ("DELETE", LINK, FRESH):                   "200 403 403 403 403 404 404 404 404 404 404 401",
     ("POST", ACCEPT, SHARED):                  "403 403 403 403 403 401 401 403 403 403 403 401",
+    ("POST", URLS, SHARED):                    "202 202 403 403 202 404 404 404 404 404 404 401",
+    ("GET", URLS, SHARED):                     "200 200 200 200 200 404 404 404 404 404 404 401",
+    ("GET", URL, SHARED):                      "200 200 200 200 200 404 404 404 404 404 404 401",
+    ("DELETE", URL, FRESH):                    "200 200 403 403 200 404 404 404 404 404 404 401",
     # archived: readable; commands refused (409) once the role allows them
     ("GET", PROJECT, ARCHIVED):                "200 200 200 200 200 404 404 404 404 404 404 401",
     ("PATCH", PROJECT, ARCHIVED):              "409 403 403 403 403 404 404 404 404 404 404 401",
@@ -96,11 +101,18 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", SHARES, ARCHIVED):                "409 403 403 403 403 404 404 404 404 404 404 401",
     ("POST", LINKS, ARCHIVED):                 "409 403 403 403 403 404 404 404 404 404 404 401",
     ("POST", PROJECT + "/leave", ARCHIVED):    "404 409 409 403 403 404 404 404 404 404 404 401",
+    ("GET", URLS, ARCHIVED):                   "200 200 200 200 200 404 404 404 404 404 404 401",
+    ("POST", URLS, ARCHIVED):                  "409 409 403 403 409 404 404 404 404 404 404 401",
+    ("DELETE", URL, ARCHIVED):                 "409 409 403 403 409 404 404 404 404 404 404 401",
     # deleted: gone for everyone (live links included)
     ("GET", PROJECT, DELETED):                 "404 404 404 404 404 404 404 404 404 404 404 401",
     ("POST", PROJECT + "/restore", DELETED):   "404 404 404 404 404 404 404 404 404 404 404 401",
     ("GET", SHARES, DELETED):                  "404 404 404 404 404 404 404 404 404 404 404 401",
     ("POST", PROJECT + "/leave", DELETED):     "404 404 404 403 403 404 404 404 404 404 404 401",
+    ("GET", URLS, DELETED):                    "404 404 404 404 404 404 404 404 404 404 404 401",
+    ("POST", URLS, DELETED):                   "404 404 404 404 404 404 404 404 404 404 404 401",
+    ("GET", URL, DELETED):                     "404 404 404 404 404 404 404 404 404 404 404 401",
+    ("DELETE", URL, DELETED):                  "404 404 404 404 404 404 404 404 404 404 404 401",
 }
 # fmt: on
 
@@ -109,6 +121,7 @@ PARAMETERS: dict[str, Callable[[World, Scene], str]] = {
     "project_id": lambda world, scene: str(scene.project_id),
     "share_id": lambda world, scene: str(scene.spare_invitation),
     "link_id": lambda world, scene: str(scene.spare_link),
+    "url_id": lambda world, scene: str(scene.url_id),
     "token": lambda world, scene: scene.invitation_token,
     "key_id": lambda world, scene: world.owner_api_key(),
     "path": lambda world, scene: "no-such-document",
@@ -131,6 +144,7 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", SHARES): lambda world: {"email": unique_email("grantee"), "role": "viewer"},
     ("PATCH", SHARE): lambda world: {"role": "editor"},
     ("POST", LINKS): lambda world: {"role": "viewer", "expires_in_seconds": 600},
+    ("POST", URLS): lambda world: {"urls": ["https://example.com/matrix", "ftp://x/"]},
 }
 SIGNS_OUT = {("POST", AUTH + "/password")}  # the caller's token stops working
 # Litestar's OpenAPI router answers unknown schema documents with its own HTML page.

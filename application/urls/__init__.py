@@ -1,0 +1,1 @@
+"""Use cases and queries of the urls area."""
