@@ -1,0 +1,268 @@
+"""The ingestion pipeline's steps: fetch -> extract -> chunk, one use case each.
+
+Each step loads the Url, calls one port (fetcher, extractor, blob store) and
+records the outcome as a command on the Url (actor `system:worker`). A step
+answers what should happen next (`Next`), so a worker can queue the next job:
+`extract` / `chunk` a version, `retry` at a time, or nothing more (`done`,
+`failed`, `stale`). A stale step (its lease was taken over, its version is no
+longer current, the URL was removed) records nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
+
+from application.ports import (
+    BlobNotFound,
+    BlobStore,
+    ExtractionFailed,
+    Extractor,
+    Fetcher,
+    FetchError,
+    FetchRequest,
+    FetchResult,
+)
+from application.store import NotFound, TrawlStore
+from domain.chunks.splitter import CHUNKER_VERSION, ChunkSettings, chunk_id, split
+from domain.common import Context
+from domain.urls import errors
+from domain.urls.aggregate import Url
+from domain.urls.values import FETCHED, retry_delay
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+ACTOR = "system:worker"
+
+EXTRACT, CHUNK, RETRY, DONE, FAILED, STALE = "extract", "chunk", "retry", "done", "failed", "stale"
+
+# A newer job superseded this one, or the URL is gone: nothing to record.
+_STALE = (errors.StaleLease, errors.StaleVersion, errors.UrlRemoved, NotFound)
+
+
+class Next(NamedTuple):
+    """What a step asks for next: `step` is one of extract, chunk, retry, done, failed, stale."""
+
+    step: str
+    version: int | None = None
+    at: datetime | None = None  # for `retry`: the next attempt's time
+    reason: str | None = None  # for `failed` and `stale`: why
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: TrawlStore,
+        fetcher: Fetcher,
+        extractor: Extractor,
+        blobs: BlobStore,
+        clock: Clock = lambda: datetime.now(UTC),
+        max_attempts: int = 5,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.extractor = extractor
+        self.blobs = blobs
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.jitter = jitter
+
+    # -- fetch -------------------------------------------------------------
+
+    def fetch(self, url_id: uuid.UUID, lease_id: uuid.UUID, attempt: int) -> Next:
+        """Start the fetch under `lease_id`, fetch conditionally, record the outcome."""
+        ctx = Context(ACTOR, lease_id.hex)
+        try:
+            url = self.store.retrying(lambda: self._start(ctx, url_id, lease_id, attempt))
+        except errors.FetchNotScheduled:
+            # A worker before us recorded the outcome and died before finishing
+            # the job: carry on from where the URL stands.
+            return self._resume(url_id)
+        except _STALE as stale:
+            return Next(STALE, reason=type(stale).__name__)
+        request = FetchRequest(
+            url.url,
+            etag=url.etag if url.current_version else None,
+            last_modified=url.last_modified if url.current_version else None,
+        )
+        try:
+            result = self.fetcher.fetch(request)
+        except FetchError as failure:
+            return self._failed(ctx, url_id, lease_id, attempt, failure)
+        try:
+            return self.store.retrying(lambda: self._fetched(ctx, url_id, lease_id, result))
+        except _STALE as stale:
+            return Next(STALE, reason=type(stale).__name__)
+
+    def _start(self, ctx: Context, url_id: uuid.UUID, lease_id: uuid.UUID, attempt: int) -> Url:
+        url = self.store.load(Url, url_id)
+        url.start_fetch(ctx, attempt, lease_id)
+        self.store.commit(url)
+        return url
+
+    def _fetched(
+        self, ctx: Context, url_id: uuid.UUID, lease_id: uuid.UUID, result: FetchResult
+    ) -> Next:
+        url = self.store.load(Url, url_id)
+        if result.not_modified:
+            url.record_not_modified(ctx, lease_id)
+        else:
+            ref = self.blobs.put(result.body, kind="raw")
+            url.record_fetch(
+                ctx,
+                lease_id,
+                status=result.status,
+                content_type=result.content_type,
+                final_url=result.final_url,
+                content_hash=ref.sha256,
+                blob_key=ref.key,
+                title=None,  # the extractor finds it; TextExtracted has no field for it yet
+                etag=result.etag,
+                last_modified=result.last_modified,
+                size=ref.size,
+            )
+        self.store.commit(url)
+        return _after_fetch(url)
+
+    def _failed(
+        self,
+        ctx: Context,
+        url_id: uuid.UUID,
+        lease_id: uuid.UUID,
+        attempt: int,
+        failure: FetchError,
+    ) -> Next:
+        at: datetime | None = None
+        if failure.transient and attempt < self.max_attempts:
+            retry_after = (
+                None if failure.retry_after is None else timedelta(seconds=failure.retry_after)
+            )
+            at = self.clock() + retry_delay(attempt, self.jitter(), retry_after)
+
+        def record() -> None:
+            url = self.store.load(Url, url_id)
+            url.record_failure(
+                ctx,
+                lease_id,
+                failure.reason,
+                failure.transient,
+                attempt,
+                at,
+                max_attempts=self.max_attempts,
+            )
+            self.store.commit(url)
+
+        try:
+            self.store.retrying(record)
+        except _STALE as stale:
+            return Next(STALE, reason=type(stale).__name__)
+        if at is None:
+            return Next(FAILED, reason=failure.reason)
+        return Next(RETRY, at=at, reason=failure.reason)
+
+    def _resume(self, url_id: uuid.UUID) -> Next:
+        try:
+            url = self.store.load(Url, url_id)
+        except NotFound:
+            return Next(STALE, reason="NotFound")
+        following = _after_fetch(url)
+        return following if following.step != DONE else Next(STALE, reason="FetchNotScheduled")
+
+    # -- extract -----------------------------------------------------------
+
+    def extract(self, url_id: uuid.UUID, version: int) -> Next:
+        """The version's raw bytes -> main text, stored as a blob and recorded."""
+        ctx = Context(ACTOR, uuid.uuid4().hex)
+        try:
+            url = self._current(url_id, version)
+            held = url.versions[version - 1]
+            body = self.blobs.get(held.blob_key)
+            extracted = self.extractor.extract(
+                body, url=url.final_url or url.url, content_type=url.content_type or "text/html"
+            )
+        except _STALE as stale:
+            return Next(STALE, reason=type(stale).__name__)
+        except ExtractionFailed as failure:
+            # No Url event records an extraction failure yet: the URL stays `fetched`.
+            logger.warning("extraction failed for %s v%s: %s", url_id, version, failure.reason)
+            return Next(FAILED, version, reason=failure.reason)
+        except BlobNotFound:
+            logger.error("raw blob missing for %s v%s", url_id, version)
+            return Next(FAILED, version, reason="blob-missing")
+        ref = self.blobs.put(extracted.text.encode("utf-8", "surrogatepass"), kind="text")
+
+        def record() -> None:
+            url = self.store.load(Url, url_id)
+            url.record_text(
+                ctx, version, ref.sha256, ref.key, extracted.language, extracted.word_count
+            )
+            self.store.commit(url)
+
+        try:
+            self.store.retrying(record)
+        except _STALE as stale:
+            return Next(STALE, reason=type(stale).__name__)
+        return Next(CHUNK, version)
+
+    # -- chunk -------------------------------------------------------------
+
+    def chunk(self, url_id: uuid.UUID, version: int, settings: ChunkSettings) -> Next:
+        """The version's text -> chunks (ids, offsets, hashes), recorded."""
+        ctx = Context(ACTOR, uuid.uuid4().hex)
+        try:
+            url = self._current(url_id, version)
+            text = url.texts.get(version)
+            if text is None:
+                return Next(EXTRACT, version)
+            data = self.blobs.get(text.text_key).decode("utf-8", "surrogatepass")
+        except _STALE as stale:
+            return Next(STALE, reason=type(stale).__name__)
+        except BlobNotFound:
+            logger.error("text blob missing for %s v%s", url_id, version)
+            return Next(FAILED, version, reason="blob-missing")
+        chunks = [
+            (
+                chunk_id(url_id, CHUNKER_VERSION, piece.ordinal, piece.text_hash),
+                piece.ordinal,
+                piece.start,
+                piece.end,
+                piece.text_hash,
+            )
+            for piece in split(data, settings)
+        ]
+
+        def record() -> None:
+            url = self.store.load(Url, url_id)
+            url.record_chunks(
+                ctx, version, CHUNKER_VERSION, settings.size, settings.overlap, chunks
+            )
+            self.store.commit(url)
+
+        try:
+            self.store.retrying(record)
+        except (*_STALE, errors.TextNotExtracted) as stale:
+            return Next(STALE, reason=type(stale).__name__)
+        return Next(DONE, version)
+
+    def _current(self, url_id: uuid.UUID, version: int) -> Url:
+        url = self.store.load(Url, url_id)
+        if not url.is_live:
+            raise errors.UrlRemoved("the URL was removed")
+        if version != url.current_version:
+            raise errors.StaleVersion(f"version {version} is not the current version")
+        return url
+
+
+def _after_fetch(url: Url) -> Next:
+    """A fetched version goes on to extraction, or to chunking when its text is there."""
+    if url.status != FETCHED or url.current_version is None:
+        return Next(DONE, url.current_version)
+    if url.text is None:
+        return Next(EXTRACT, url.current_version)
+    return Next(CHUNK, url.current_version)

@@ -1,0 +1,187 @@
+"""Pipeline workers on the real Postgres job queue (the store in memory, fake ports)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from eventsourcing.postgres import PostgresDatastore
+
+from application.ports import FetchError
+from application.store import TrawlStore
+from application.urls.pipeline import Pipeline
+from application.urls.worker import KINDS, Worker
+from domain.chunks.splitter import ChunkSettings
+from domain.urls.aggregate import Url
+from infrastructure.postgres.database import library_env
+from infrastructure.postgres.queue import PostgresJobQueue
+from tests.unit.application.pipeline_fakes import (
+    FakeClock,
+    FakeExtractor,
+    FakeFetcher,
+    MemoryBlobs,
+    added_url,
+    article,
+    memory_store,
+    page,
+    topics,
+)
+
+pytestmark = pytest.mark.integration
+
+NewQueue = Callable[[], PostgresJobQueue]
+FETCHED = "trawl:url.fetched"
+
+
+@pytest.fixture
+def new_queue(url: str) -> Iterator[NewQueue]:
+    """Queues with a pool each: separate worker processes, as Postgres sees them."""
+    env = library_env(url)
+    datastores: list[PostgresDatastore] = []
+
+    def make() -> PostgresJobQueue:
+        datastore = PostgresDatastore(
+            env["POSTGRES_DBNAME"],
+            env["POSTGRES_HOST"],
+            env["POSTGRES_PORT"],
+            env["POSTGRES_USER"],
+            env["POSTGRES_PASSWORD"],
+            pool_size=1,
+            max_overflow=2,
+        )
+        datastores.append(datastore)
+        queue = PostgresJobQueue(datastore)
+        queue.create_tables()
+        return queue
+
+    yield make
+    for datastore in datastores:
+        datastore.close()
+
+
+@pytest.fixture
+def store() -> TrawlStore:
+    return memory_store()
+
+
+def make_pipeline(store: TrawlStore, fetcher: FakeFetcher) -> Pipeline:
+    return Pipeline(store, fetcher, FakeExtractor(), MemoryBlobs(), FakeClock(), jitter=lambda: 0.0)
+
+
+def make_worker(queue: PostgresJobQueue, pipeline: Pipeline, owner: str) -> Worker:
+    return Worker(
+        queue, pipeline, owner, 30, settings_for=lambda _: ChunkSettings(400, 50), idle_seconds=0.01
+    )
+
+
+def drain(worker: Worker, queue: PostgresJobQueue, rounds: int = 20) -> None:
+    """Run jobs of every kind until none is due (bounded)."""
+    for _ in range(rounds):
+        if not any([worker.run_once(kind) for kind in KINDS]):
+            break
+    assert all(counts["due"] == 0 for counts in queue.stats().values())
+
+
+def expire_leases(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE trawl_jobs SET leased_until = now() - interval '1 second'"
+            " WHERE lease_id IS NOT NULL"
+        )
+
+
+def test_a_worker_takes_an_added_url_to_chunked(
+    new_queue: NewQueue, store: TrawlStore, url: str
+) -> None:
+    queue = new_queue()
+    url_id = added_url(store)
+    queue.enqueue("fetch", url_id, {}, host="example.org")
+    worker = make_worker(queue, make_pipeline(store, FakeFetcher(page(article()))), "w1")
+
+    drain(worker, queue)
+
+    assert queue.stats() == {}
+    found = store.load(Url, url_id)
+    assert found.status == "chunked" and found.chunking is not None
+    assert len(found.chunking.chunks) > 1
+
+
+def test_run_loops_until_stopped(new_queue: NewQueue, store: TrawlStore, url: str) -> None:
+    queue = new_queue()
+    url_id = added_url(store)
+    queue.enqueue("fetch", url_id, {})
+    worker = make_worker(queue, make_pipeline(store, FakeFetcher(page(article()))), "w1")
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):
+            if store.load(Url, url_id).status == "chunked" and not queue.stats():
+                break
+            stop.wait(0.01)
+    finally:
+        stop.set()
+        thread.join(5)
+    assert store.load(Url, url_id).status == "chunked"
+    assert not thread.is_alive()
+
+
+def test_a_transient_failure_is_retried_later(
+    new_queue: NewQueue, store: TrawlStore, url: str
+) -> None:
+    queue = new_queue()
+    url_id = added_url(store)
+    queue.enqueue("fetch", url_id, {})
+    fetcher = FakeFetcher(FetchError("http-5xx", transient=True), page(article()))
+    worker = make_worker(queue, make_pipeline(store, fetcher), "w1")
+
+    assert worker.run_once("fetch")
+
+    job = queue.job("fetch", url_id)
+    assert job is not None and job.leased_until is None and job.attempts == 1
+    assert queue.stats()["fetch"]["waiting"] == 1
+    assert store.load(Url, url_id).status == "pending"
+
+
+def test_a_dead_workers_job_is_finished_by_another_once(
+    new_queue: NewQueue, store: TrawlStore, url: str
+) -> None:
+    dead_queue, live_queue = new_queue(), new_queue()
+    url_id = added_url(store)
+    live_queue.enqueue("fetch", url_id, {})
+    pipeline = make_pipeline(store, FakeFetcher(page(article())))
+    # The first worker claims the job, records the fetch, and dies before completing it.
+    [lease] = dead_queue.claim("fetch", "dead", 30)
+    assert pipeline.fetch(url_id, lease.lease_id, lease.attempt).step == "extract"
+    assert live_queue.claim("fetch", "live", 30) == []  # still leased
+
+    expire_leases(url)
+    drain(make_worker(live_queue, pipeline, "live"), live_queue)
+
+    assert store.load(Url, url_id).status == "chunked"
+    assert topics(store).count(FETCHED) == 1
+    assert dead_queue.complete(lease) is False  # the late worker changes nothing
+
+
+def test_a_worker_dying_before_the_fetch_leaves_one_result(
+    new_queue: NewQueue, store: TrawlStore, url: str
+) -> None:
+    dead_queue, live_queue = new_queue(), new_queue()
+    url_id = added_url(store)
+    live_queue.enqueue("fetch", url_id, {})
+    fetcher = FakeFetcher(page(article()), page(article(seed="late")))
+    pipeline = make_pipeline(store, fetcher)
+    [lease] = dead_queue.claim("fetch", "dead", 30)
+
+    expire_leases(url)
+    drain(make_worker(live_queue, pipeline, "live"), live_queue)
+    # The first worker wakes up after all: its result is stale and recorded nowhere.
+    late = pipeline.fetch(url_id, lease.lease_id, lease.attempt)
+
+    assert late.step == "stale"
+    assert dead_queue.complete(lease) is False
+    assert topics(store).count(FETCHED) == 1
+    found = store.load(Url, url_id)
+    assert found.status == "chunked" and found.attempts == 2

@@ -1,0 +1,270 @@
+"""The ingestion pipeline's steps on the in-memory store, with fake ports."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from application.ports import FetchError
+from application.store import TrawlStore
+from application.urls.pipeline import CHUNK, DONE, EXTRACT, FAILED, RETRY, STALE, Next, Pipeline
+from domain.chunks.splitter import CHUNKER_VERSION, ChunkSettings, chunk_id, text_hash
+from domain.common import Context
+from domain.urls.aggregate import Url
+from tests.unit.application.pipeline_fakes import (
+    NOT_MODIFIED,
+    FakeClock,
+    FakeExtractor,
+    FakeFetcher,
+    MemoryBlobs,
+    added_url,
+    article,
+    memory_store,
+    page,
+    schedule,
+    topics,
+)
+
+pytestmark = pytest.mark.unit
+
+FETCHED, UNCHANGED = "trawl:url.fetched", "trawl:url.unchanged"
+CHUNKED, FAILED_TOPIC = "trawl:url.chunked", "trawl:url.fetch_failed"
+SETTINGS = ChunkSettings(size=400, overlap=50)
+
+
+@pytest.fixture
+def store() -> TrawlStore:
+    return memory_store()
+
+
+@pytest.fixture
+def blobs() -> MemoryBlobs:
+    return MemoryBlobs()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def pipeline_for(
+    store: TrawlStore,
+    fetcher: FakeFetcher,
+    blobs: MemoryBlobs,
+    clock: FakeClock,
+    max_attempts: int = 5,
+) -> Pipeline:
+    return Pipeline(
+        store, fetcher, FakeExtractor(), blobs, clock, max_attempts=max_attempts, jitter=lambda: 0.0
+    )
+
+
+def run_through(pipeline: Pipeline, url_id: uuid.UUID, attempt: int = 1) -> Next:
+    """Fetch under a new lease, then extract and chunk as long as asked to."""
+    outcome = pipeline.fetch(url_id, uuid.uuid4(), attempt)
+    while outcome.step in (EXTRACT, CHUNK):
+        version = outcome.version
+        assert version is not None
+        if outcome.step == EXTRACT:
+            outcome = pipeline.extract(url_id, version)
+        else:
+            outcome = pipeline.chunk(url_id, version, SETTINGS)
+    return outcome
+
+
+def test_added_url_goes_through_fetch_extract_chunk(
+    store: TrawlStore, blobs: MemoryBlobs, clock: FakeClock
+) -> None:
+    url_id = added_url(store)
+    pipeline = pipeline_for(store, FakeFetcher(page(article())), blobs, clock)
+
+    assert pipeline.fetch(url_id, uuid.uuid4(), 1) == Next(EXTRACT, 1)
+    url = store.load(Url, url_id)
+    assert url.status == "fetched" and url.current is not None
+    assert blobs.get(url.current.blob_key) == article()
+    assert pipeline.extract(url_id, 1) == Next(CHUNK, 1)
+    assert pipeline.chunk(url_id, 1, SETTINGS) == Next(DONE, 1)
+
+    url = store.load(Url, url_id)
+    assert url.status == "chunked"
+    assert url.text is not None and url.chunking is not None
+    text = blobs.get(url.text.text_key).decode()
+    assert url.text.text_hash == text_hash(text)
+    chunks = url.chunking.chunks
+    assert len(chunks) > 1
+    assert url.chunking.chunker_version == CHUNKER_VERSION
+    assert (url.chunking.size, url.chunking.overlap) == (400, 50)
+    for ordinal, ref in enumerate(chunks):
+        assert ref.ordinal == ordinal
+        assert text_hash(text[ref.start : ref.end]) == ref.text_hash
+        assert ref.chunk_id == chunk_id(url_id, CHUNKER_VERSION, ordinal, ref.text_hash)
+
+
+def test_not_modified_keeps_the_version_and_its_chunks(
+    store: TrawlStore, blobs: MemoryBlobs, clock: FakeClock
+) -> None:
+    url_id = added_url(store)
+    fetcher = FakeFetcher(page(article()), NOT_MODIFIED)
+    pipeline = pipeline_for(store, fetcher, blobs, clock)
+    assert run_through(pipeline, url_id) == Next(DONE, 1)
+    chunks_before = store.load(Url, url_id).chunking
+
+    schedule(store, url_id)
+    assert run_through(pipeline, url_id) == Next(DONE, 1)
+
+    assert fetcher.requests[0].etag is None
+    assert fetcher.requests[1].etag == '"v1"'
+    assert fetcher.requests[1].last_modified == "Wed, 21 Oct 2026 07:28:00 GMT"
+    url = store.load(Url, url_id)
+    assert url.status == "chunked" and len(url.versions) == 1
+    assert url.chunking == chunks_before
+    assert topics(store).count(UNCHANGED) == 1
+    assert topics(store).count(CHUNKED) == 1
+
+
+def test_same_bytes_refetched_are_unchanged(
+    store: TrawlStore, blobs: MemoryBlobs, clock: FakeClock
+) -> None:
+    url_id = added_url(store)
+    pipeline = pipeline_for(store, FakeFetcher(page(article()), page(article())), blobs, clock)
+    run_through(pipeline, url_id)
+    schedule(store, url_id)
+
+    assert run_through(pipeline, url_id) == Next(DONE, 1)
+
+    url = store.load(Url, url_id)
+    assert url.status == "chunked" and len(url.versions) == 1
+    assert topics(store).count(FETCHED) == 1
+    assert topics(store).count(UNCHANGED) == 1
+    assert topics(store).count(CHUNKED) == 1
+
+
+def test_changed_content_is_a_new_version_chunked_again(
+    store: TrawlStore, blobs: MemoryBlobs, clock: FakeClock
+) -> None:
+    url_id = added_url(store)
+    pages = FakeFetcher(page(article()), page(article(seed="beta"), etag='"v2"'))
+    pipeline = pipeline_for(store, pages, blobs, clock)
+    run_through(pipeline, url_id)
+    schedule(store, url_id)
+
+    assert run_through(pipeline, url_id) == Next(DONE, 2)
+
+    url = store.load(Url, url_id)
+    assert url.status == "chunked" and [v.version for v in url.versions] == [1, 2]
+    assert set(url.chunkings) == {1, 2}
+    # Work for the old version is stale now.
+    assert pipeline.extract(url_id, 1).step == STALE
+    assert pipeline.chunk(url_id, 1, SETTINGS).step == STALE
+
+
+def test_server_error_then_success_retries(
+    store: TrawlStore, blobs: MemoryBlobs, clock: FakeClock
+) -> None:
+    url_id = added_url(store)
+    fetcher = FakeFetcher(FetchError("http-5xx", "500", transient=True), page(article()))
+    pipeline = pipeline_for(store, fetcher, blobs, clock)
+
+    first = pipeline.fetch(url_id, uuid.uuid4(), 1)
+
+    assert first.step == RETRY and first.at is not None
+    assert first.at == clock.now + timedelta(seconds=15)  # 30 s with no jitter: half
+    url = store.load(Url, url_id)
+    assert (url.status, url.attempts, url.last_error) == ("pending", 1, "http-5xx")
+    assert url.next_attempt_at == first.at
+
+    clock.advance(20)
+    assert pipeline.fetch(url_id, uuid.uuid4(), 2) == Next(EXTRACT, 1)
+    url = store.load(Url, url_id)
+    assert (url.status, url.attempts, url.last_error) == ("fetched", 2, None)
+    assert topics(store).count(FAILED_TOPIC) == 1
+
+
+def test_not_found_fails_without_retry(
+    store: TrawlStore, blobs: MemoryBlobs, clock: FakeClock
+) -> None:
+    url_id = added_url(store)
+    fetcher = FakeFetcher(FetchError("http-4xx", "404", transient=False))
+
+    outcome = pipeline_for(store, fetcher, blobs, clock).fetch(url_id, uuid.uuid4(), 1)
+
+    assert outcome == Next(FAILED, reason="http-4xx")
+    url = store.load(Url, url_id)
+    assert (url.status, url.last_error, url.next_attempt_at) == ("failed", "http-4xx", None)
+
+
+def test_too_many_requests_honours_retry_after(
+    store: TrawlStore, blobs: MemoryBlobs, clock: FakeClock
+) -> None:
+    url_id = added_url(store)
+    fetcher = FakeFetcher(FetchError("http-4xx", "429", transient=True, retry_after=120))
+
+    outcome = pipeline_for(store, fetcher, blobs, clock).fetch(url_id, uuid.uuid4(), 1)
+
+    assert outcome.step == RETRY and outcome.at is not None
+    assert outcome.at >= clock.now + timedelta(seconds=120)
+    assert store.load(Url, url_id).next_attempt_at == outcome.at
+
+
+def test_gives_up_after_max_attempts(
+    store: TrawlStore, blobs: MemoryBlobs, clock: FakeClock
+) -> None:
+    url_id = added_url(store)
+    timeout = FetchError("timeout", transient=True)
+    pipeline = pipeline_for(store, FakeFetcher(timeout, timeout, timeout), blobs, clock, 3)
+
+    assert pipeline.fetch(url_id, uuid.uuid4(), 1).step == RETRY
+    assert pipeline.fetch(url_id, uuid.uuid4(), 2).step == RETRY
+    assert pipeline.fetch(url_id, uuid.uuid4(), 3) == Next(FAILED, reason="timeout")
+
+    url = store.load(Url, url_id)
+    assert (url.status, url.attempts, url.next_attempt_at) == ("failed", 3, None)
+    assert topics(store).count(FAILED_TOPIC) == 3
+
+
+def test_late_worker_records_nothing(
+    store: TrawlStore, blobs: MemoryBlobs, clock: FakeClock
+) -> None:
+    url_id = added_url(store)
+    # The newer worker's fetch runs inside the late one's, so it is answered first.
+    fetcher = FakeFetcher(page(article(seed="new")), page(article(seed="late")))
+    pipeline = pipeline_for(store, fetcher, blobs, clock)
+    newer: list[Next] = []
+    # While the first worker waits on its fetch, its lease expires and a second
+    # worker takes the job over under a new lease, and finishes first.
+    fetcher.during = lambda: newer.append(pipeline.fetch(url_id, uuid.uuid4(), 2))
+
+    late = pipeline.fetch(url_id, uuid.uuid4(), 1)
+
+    assert late.step == STALE
+    assert newer == [Next(EXTRACT, 1)]
+    assert topics(store).count(FETCHED) == 1
+    url = store.load(Url, url_id)
+    assert url.current is not None and blobs.get(url.current.blob_key) == article(seed="new")
+
+
+def test_a_job_taken_over_after_the_outcome_was_recorded_carries_on(
+    store: TrawlStore, blobs: MemoryBlobs, clock: FakeClock
+) -> None:
+    url_id = added_url(store)
+    fetcher = FakeFetcher(page(article()))
+    pipeline = pipeline_for(store, fetcher, blobs, clock)
+    assert pipeline.fetch(url_id, uuid.uuid4(), 1) == Next(EXTRACT, 1)
+
+    # The first worker died before finishing its job; the next one resumes.
+    assert pipeline.fetch(url_id, uuid.uuid4(), 2) == Next(EXTRACT, 1)
+    assert len(fetcher.requests) == 1
+    assert topics(store).count(FETCHED) == 1
+
+
+def test_removed_url_is_stale(store: TrawlStore, blobs: MemoryBlobs, clock: FakeClock) -> None:
+    url_id = added_url(store)
+    url = store.load(Url, url_id)
+    url.remove(Context.system("test"))
+    store.commit(url)
+
+    outcome = pipeline_for(store, FakeFetcher(), blobs, clock).fetch(url_id, uuid.uuid4(), 1)
+
+    assert outcome.step == STALE
