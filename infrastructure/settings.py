@@ -70,6 +70,31 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         bool, _doc("Run the projectors inside `trawl serve` (`trawl api` never does).")
     ] = True
     log_level: Annotated[str, _doc("Python log level.")] = "INFO"
+    workers: Annotated[
+        int, _doc("Ingestion worker threads inside `trawl serve` (0 = none)."), msgspec.Meta(ge=0)
+    ] = 2
+    per_host_concurrency: Annotated[
+        int, _doc("Fetches of one host running at once, over all workers."), msgspec.Meta(ge=1)
+    ] = 2
+    fetch_allow_private_networks: Annotated[
+        bool, _doc("Let the fetcher reach private, loopback and link-local addresses.")
+    ] = False
+    fetch_max_bytes: Annotated[
+        int, _doc("Largest response body a fetch accepts."), msgspec.Meta(ge=1024)
+    ] = 10_000_000
+    fetch_timeout_seconds: Annotated[
+        float, _doc("Time limit of one fetch, redirects included."), msgspec.Meta(gt=0)
+    ] = 30.0
+    blob_dir: Annotated[
+        str | None, _doc("Directory of fetched and extracted blobs; unset = <data dir>/blobs.")
+    ] = None
+    s3_bucket: Annotated[
+        str | None, _doc("Keep blobs in this S3 bucket instead of `TRAWL_BLOB_DIR`.")
+    ] = None
+    s3_prefix: Annotated[str, _doc("Key prefix of the blobs in `TRAWL_S3_BUCKET`.")] = ""
+    s3_endpoint_url: Annotated[str | None, _doc("S3-compatible endpoint (MinIO); unset = AWS.")] = (
+        None
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: object) -> Settings:
@@ -86,6 +111,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir).expanduser().resolve()
+
+    @property
+    def blob_path(self) -> Path:
+        if self.blob_dir:
+            return Path(self.blob_dir).expanduser().resolve()
+        return self.data_path / "blobs"
 
     @property
     def base_url(self) -> str:

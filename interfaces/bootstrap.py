@@ -8,6 +8,8 @@ fakes without patching.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +23,7 @@ from eventsourcing.utils import Environment
 from application.access import AccessPolicy, AccessView
 from application.auth.commands import AuthService
 from application.auth.tokens import TokenSigner
-from application.ports import Mailer, PasswordHasher, PositionWaiter
+from application.ports import BlobStore, Mailer, PasswordHasher, PositionWaiter
 from application.projections.access import AccessProjection
 from application.projections.base import Projection
 from application.projections.projects import ProjectsProjection
@@ -32,10 +34,15 @@ from application.shares.commands import ShareCommands
 from application.shares.queries import LinkResolver, ShareQueries, SharesView
 from application.store import TrawlStore
 from application.urls.commands import UrlCommands
+from application.urls.pipeline import Pipeline
 from application.urls.queries import UrlQueries, UrlsView
+from application.urls.worker import Worker
 from application.users.commands import UserCommands
 from application.users.queries import UserQueries
 from infrastructure.auth.passwords import Argon2PasswordHasher
+from infrastructure.blobs.local import LocalBlobStore
+from infrastructure.extraction.trafilatura import TrafilaturaExtractor
+from infrastructure.fetching.safe import SafeFetcher
 from infrastructure.memory.recorder import MemoryRecorder
 from infrastructure.memory.vault import MemoryKeyVault
 from infrastructure.memory.views import (
@@ -49,7 +56,9 @@ from infrastructure.postgres import vault as vault_module
 from infrastructure.postgres.database import library_env
 from infrastructure.postgres.positions import PositionWatcher
 from infrastructure.postgres.projector import Projector
+from infrastructure.postgres.queue import PostgresJobQueue
 from infrastructure.postgres.recorder import TrawlRecorder
+from infrastructure.postgres.scheduler import scheduler_projector
 from infrastructure.postgres.vault import PostgresKeyVault
 from infrastructure.settings import Settings
 
@@ -76,6 +85,8 @@ class Trawl:
     jwt_secret: str
     views: tuple[str, ...]
     projectors: list[Projector] = field(default_factory=list)
+    # Ingestion (Postgres only): each worker thread runs fetch/extract/chunk jobs.
+    make_worker: Callable[[str], Worker] | None = None
     ping: Callable[[], bool] = lambda: True
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -89,6 +100,19 @@ class Trawl:
                 args=(self._stop,),
                 name=f"projector-{projector.view}",
                 daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def start_workers(self, count: int) -> None:
+        """Run `count` ingestion workers in background threads until close()."""
+        if self.make_worker is None:
+            raise RuntimeError("this Trawl has no job queue (in-memory store)")
+        prefix = f"{socket.gethostname()}:{os.getpid()}"
+        for number in range(count):
+            worker = self.make_worker(f"{prefix}:{number}")
+            thread = threading.Thread(
+                target=worker.run, args=(self._stop,), name=f"worker-{number}", daemon=True
             )
             thread.start()
             self._threads.append(thread)
@@ -187,6 +211,9 @@ def bootstrap(
         Projector(store, datastore, projection, schema)
         for projection, schema in zip(projections, schemas, strict=True)
     ]
+    queue = PostgresJobQueue(datastore)
+    queue.create_tables()  # before the scheduler, which enqueues into it
+    projectors.append(scheduler_projector(store, datastore))
     for projector in projectors:
         projector.setup()
     watcher = PositionWatcher(datastore)
@@ -206,6 +233,10 @@ def bootstrap(
         projections,
     )
     trawl.projectors = projectors
+    pipeline = Pipeline(store, _fetcher(settings), TrafilaturaExtractor(), _blobs(settings))
+    trawl.make_worker = lambda owner: Worker(
+        queue, pipeline, owner, per_host_limit=settings.per_host_concurrency
+    )
     trawl.ping = lambda: _ping(datastore)
     trawl._closers.append(watcher.stop)
     trawl.every(600, lambda: side_tables.purge_expired(datastore), "purge-idempotency")
@@ -237,6 +268,24 @@ def bootstrap_memory(
         hasher or Argon2PasswordHasher(time_cost=1, memory_cost=1024),
         projections,
     )
+
+
+def _fetcher(settings: Settings) -> SafeFetcher:
+    return SafeFetcher(
+        allow_private=settings.fetch_allow_private_networks,
+        max_bytes=settings.fetch_max_bytes,
+        total_timeout=settings.fetch_timeout_seconds,
+    )
+
+
+def _blobs(settings: Settings) -> BlobStore:
+    if settings.s3_bucket:
+        from infrastructure.aws.s3 import S3BlobStore
+
+        return S3BlobStore(
+            settings.s3_bucket, settings.s3_prefix, endpoint_url=settings.s3_endpoint_url
+        )
+    return LocalBlobStore(settings.blob_path)
 
 
 def _ping(datastore: Any) -> bool:

@@ -42,6 +42,7 @@ class Worker:
         kinds: Sequence[str] = KINDS,
         idle_seconds: float = 0.5,
         max_attempts: int = 5,
+        per_host_limit: int | None = None,
     ) -> None:
         self.queue = queue
         self.pipeline = pipeline
@@ -51,10 +52,12 @@ class Worker:
         self.kinds = tuple(kinds)
         self.idle_seconds = idle_seconds
         self.max_attempts = max_attempts
+        self.per_host_limit = per_host_limit  # for fetch jobs: politeness per host
 
     def run_once(self, kind: str) -> bool:
         """Claim and run one job of `kind`; False when none was due."""
-        leases = self.queue.claim(kind, self.owner, self.lease_seconds)
+        per_host = self.per_host_limit if kind == FETCH else None
+        leases = self.queue.claim(kind, self.owner, self.lease_seconds, per_host_limit=per_host)
         if not leases:
             return False
         lease = leases[0]

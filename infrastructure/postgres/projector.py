@@ -33,6 +33,9 @@ from infrastructure.postgres import views
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
+# Run after the projection applied an event, on the batch's cursor: its writes
+# (e.g. enqueuing a job) commit or roll back with the view's rows and position.
+Effect = Callable[[Cursor[DictRow], Any, views.BatchRows], None]
 
 
 def lock_id(view: str) -> int:
@@ -50,6 +53,7 @@ class Projector:
         *,
         suffix: str = "",
         batch_size: int = 2000,
+        effect: Effect | None = None,
     ) -> None:
         self.store = store
         self.datastore = datastore
@@ -57,6 +61,7 @@ class Projector:
         self.schema = schema
         self.suffix = suffix
         self.batch_size = batch_size
+        self.effect = effect
         self.view = schema.name + suffix
         self.channel = store.recorder.channel_name  # type: ignore[attr-defined]
         # Rendered once: only the events of interest carry their state; the
@@ -149,7 +154,7 @@ class Projector:
         curs.execute("SAVEPOINT batch")
         try:
             for _, event in events:
-                self.projection.process(event, rows)
+                self._apply(curs, event, rows)
             rows.flush()
         except Exception:  # noqa: BLE001 - find and park the poison event
             curs.execute("ROLLBACK TO SAVEPOINT batch")
@@ -157,13 +162,18 @@ class Projector:
         views.write_position(curs, self.view, notifications[-1].id)
         return len(notifications)
 
+    def _apply(self, curs: Cursor[DictRow], event: Any, rows: views.BatchRows) -> None:
+        self.projection.process(event, rows)
+        if self.effect is not None:
+            self.effect(curs, event, rows)
+
     def _one_by_one(self, curs: Cursor[DictRow], events: list[tuple[Notification, Any]]) -> None:
         for notification, event in events:
             rows = views.BatchRows(curs, self.schema, self.suffix)
             rows.load(self.projection.keys(event))
             curs.execute("SAVEPOINT one")
             try:
-                self.projection.process(event, rows)
+                self._apply(curs, event, rows)
                 rows.flush()
             except Exception as error:  # noqa: BLE001
                 curs.execute("ROLLBACK TO SAVEPOINT one")

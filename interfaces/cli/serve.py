@@ -1,4 +1,4 @@
-"""Long-running roles: `serve` (all in one), `api`, `projector`."""
+"""Long-running roles: `serve` (all in one), `api`, `projector`, `worker`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def register(commands: Any) -> None:
     for name, help_text in (
         (
             "serve",
-            "run API + projector in one process (embedded Postgres unless "
+            "run API + projectors + ingestion workers in one process (embedded Postgres unless "
             "TRAWL_DATABASE_URL is set)",
         ),
         ("api", "run only the HTTP API (projectors run elsewhere: `trawl projector`)"),
@@ -32,22 +32,35 @@ def register(commands: Any) -> None:
     )
     add_data_dir(parser)
     parser.set_defaults(handler=run_projector)
+    parser = commands.add_parser(
+        "worker",
+        help="run only ingestion workers (fetch, extract, chunk jobs)",
+        description="Claim and run fetch, extract and chunk jobs until stopped (SIGINT/SIGTERM). "
+        "Run as many as you like: jobs are leased, one worker each.",
+    )
+    parser.add_argument("--threads", type=int, help="worker threads (default: $TRAWL_WORKERS or 2)")
+    add_data_dir(parser)
+    parser.set_defaults(handler=run_worker)
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    return _http(settings_from(args), projectors=True)
+    settings = settings_from(args)
+    return _http(settings, projectors=True, workers=settings.workers)
 
 
 def run_api(args: argparse.Namespace) -> int:
-    return _http(settings_from(args, projector=False), projectors=False)
+    return _http(settings_from(args, projector=False), projectors=False, workers=0)
 
 
-def _http(settings: Any, projectors: bool) -> int:
+def _http(settings: Any, projectors: bool, workers: int) -> int:
     import uvicorn
 
     from interfaces.http.app import create_app
 
     with trawl(settings, projectors=projectors) as app:
+        if workers:
+            app.start_workers(workers)
+            print(f"Workers: {workers} ingestion thread(s)", flush=True)
         mail = (
             settings.smtp_url.split("@")[-1] if settings.smtp_url else settings.data_path / "mail"
         )
@@ -75,8 +88,25 @@ def run_projector(args: argparse.Namespace) -> int:
         ]
         for thread in threads:
             thread.start()
-        print(f"Projector: following views {', '.join(app.views)}", flush=True)
+        views = ", ".join(p.view for p in app.projectors)
+        print(f"Projector: following views {views}", flush=True)
         stop.wait()
         for thread in threads:
             thread.join()
+    return 0
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    threads = settings.workers if args.threads is None else args.threads
+    if threads < 1:
+        print("--threads must be at least 1", flush=True)
+        return 2
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with trawl(settings, projectors=False) as app:
+        app.start_workers(threads)
+        print(f"Worker: {threads} thread(s) running fetch, extract and chunk jobs", flush=True)
+        stop.wait()
     return 0

@@ -16,6 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.corpus import corpus_file
+from tests.support.site import serving
+
 pytestmark = pytest.mark.e2e
 
 TRAWL = Path(sys.executable).with_name("trawl")
@@ -36,6 +39,8 @@ def server(empty_database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]
         "TRAWL_DATA_DIR": str(tmp_path),
         "TRAWL_PORT": str(port),
         "TRAWL_LOG_LEVEL": "WARNING",
+        # The ingestion test's site is on 127.0.0.1.
+        "TRAWL_FETCH_ALLOW_PRIVATE_NETWORKS": "true",
     }
     process = subprocess.Popen(
         [str(TRAWL), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -130,3 +135,28 @@ def test_another_user_gets_404_on_my_project(server: tuple[str, Path]) -> None:
         assert renamed.status_code == 404
         listed = client.get("/api/v1/projects", headers={**stranger, **wait}).json()
         assert listed["items"] == []
+
+
+def test_an_added_url_is_fetched_extracted_and_chunked(server: tuple[str, Path]) -> None:
+    page = corpus_file("html/httpd-docs/caching.html")
+    base, data_dir = server
+    with serving(page.parent) as site, httpx.Client(base_url=base, timeout=10) as client:
+        auth = _signed_in(client, data_dir / "mail", "ingest@example.org")
+        project = client.post("/api/v1/projects", json={"name": "Docs"}, headers=auth)
+        assert project.status_code == 201, project.text
+        added = client.post(
+            f"/api/v1/projects/{project.json()['id']}/urls",
+            json={"urls": [site + page.name]},
+            headers=auth,
+        )
+        assert added.status_code == 202, added.text
+        [item] = added.json()["items"]
+        deadline = time.monotonic() + 60
+        status = None
+        while status != "chunked":
+            assert time.monotonic() < deadline, f"the URL stayed {status}"
+            answer = client.get(f"/api/v1/urls/{item['id']}", headers=auth)
+            if answer.status_code == 200:
+                status = answer.json()["status"]
+                assert status not in ("failed", "blocked"), answer.text
+            time.sleep(0.1)
