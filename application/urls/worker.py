@@ -75,7 +75,13 @@ class Worker:
         return True
 
     def run(self, stop: threading.Event) -> None:
-        """Run jobs of every kind until `stop` is set, waiting a little when idle."""
+        """Run jobs of every kind until `stop` is set.
+
+        When idle it polls less and less often (doubling up to 8x
+        `idle_seconds`), so idle workers cost the API next to nothing; any
+        job found resets the pace.
+        """
+        pause = self.idle_seconds
         while not stop.is_set():
             busy = False
             for kind in self.kinds:
@@ -83,8 +89,11 @@ class Worker:
                     busy = self.run_once(kind) or busy
                 except Exception:  # the queue itself failed: wait and try again
                     logger.exception("claiming %s jobs failed", kind)
-            if not busy:
-                stop.wait(self.idle_seconds)
+            if busy:
+                pause = self.idle_seconds
+            else:
+                stop.wait(pause)
+                pause = min(pause * 2, 8 * self.idle_seconds)
 
     def _step(self, lease: Lease) -> Next:
         if lease.kind == FETCH:

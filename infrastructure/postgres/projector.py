@@ -54,6 +54,7 @@ class Projector:
         suffix: str = "",
         batch_size: int = 2000,
         effect: Effect | None = None,
+        lag: float = 0.0,
     ) -> None:
         self.store = store
         self.datastore = datastore
@@ -62,6 +63,9 @@ class Projector:
         self.suffix = suffix
         self.batch_size = batch_size
         self.effect = effect
+        # A view nobody waits on (no read-your-writes) may trail by `lag`
+        # seconds, so it runs one batch per `lag` instead of one per commit.
+        self.lag = lag
         self.view = schema.name + suffix
         self.channel = store.recorder.channel_name  # type: ignore[attr-defined]
         # Rendered once: only the events of interest carry their state; the
@@ -129,8 +133,8 @@ class Projector:
                 busy = time.monotonic() - last_batch < 2 * coalesce
                 last_batch = time.monotonic()
                 woke = any(True for _ in conn.notifies(timeout=idle_timeout, stop_after=1))
-                if woke and busy:
-                    stop.wait(coalesce)
+                if woke and (busy or self.lag):
+                    stop.wait(max(coalesce, self.lag))
                 for _ in conn.notifies(timeout=0.0):  # drained: one batch covers them
                     pass
 
