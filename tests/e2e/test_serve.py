@@ -9,7 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 
 from tests.support.corpus import corpus_file
 from tests.support.site import serving
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -47,16 +47,15 @@ def server(empty_database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
+
+        def ready() -> bool:
             assert process.poll() is None, process.stdout.read() if process.stdout else ""
             try:
-                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                    break
+                return httpx.get(f"{base}/health/ready", timeout=1).status_code == 200
             except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "trawl serve did not become ready"
-            time.sleep(0.1)
+                return False
+
+        eventually(ready, timeout=60, what="trawl serve to become ready", pause=0.1)
         yield base, tmp_path
     finally:
         process.send_signal(signal.SIGINT)
@@ -151,12 +150,11 @@ def test_an_added_url_is_fetched_extracted_and_chunked(server: tuple[str, Path])
         )
         assert added.status_code == 202, added.text
         [item] = added.json()["items"]
-        deadline = time.monotonic() + 60
-        status = None
-        while status != "chunked":
-            assert time.monotonic() < deadline, f"the URL stayed {status}"
+
+        def chunked() -> bool:
             answer = client.get(f"/api/v1/urls/{item['id']}", headers=auth)
-            if answer.status_code == 200:
-                status = answer.json()["status"]
-                assert status not in ("failed", "blocked"), answer.text
-            time.sleep(0.1)
+            status = answer.json()["status"] if answer.status_code == 200 else None
+            assert status not in ("failed", "blocked"), answer.text
+            return status == "chunked"
+
+        eventually(chunked, timeout=60, what="the URL to be chunked", pause=0.1)

@@ -9,12 +9,12 @@ import pytest
 
 from tests.integration.infrastructure.fetching import certs, site
 from tests.integration.infrastructure.fetching.fakes import FakeResolver
+from tests.support import corpus
 
 
 @pytest.fixture(scope="session")
 def http_site() -> Iterator[site.Site]:
-    if not site.CORPUS_PAGE.exists():
-        pytest.skip(f"corpus page {site.CORPUS_PAGE} is absent")
+    corpus.corpus_file("html/readability/001.html")
     with site.serving() as served:
         yield served
 
@@ -37,8 +37,7 @@ def sni_names() -> list[str | None]:
 
 @pytest.fixture(scope="session")
 def https_site(tls_certs: certs.Certs, sni_names: list[str | None]) -> Iterator[site.Site]:
-    if not site.CORPUS_PAGE.exists():
-        pytest.skip(f"corpus page {site.CORPUS_PAGE} is absent")
+    corpus.corpus_file("html/readability/001.html")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(tls_certs.cert, tls_certs.key)
     context.sni_callback = lambda _sock, name, _ctx: sni_names.append(name)

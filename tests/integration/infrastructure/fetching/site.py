@@ -78,6 +78,7 @@ class Handler(BaseHTTPRequestHandler):
         self.redirect(query["u"][0])
 
     def route_slow_headers(self, arg: str, query: dict[str, list[str]]) -> None:
+        # The server side of the test: a slow site is the behaviour under test.
         time.sleep(1.5)
         self.answer(200, b"<html>late</html>")
 

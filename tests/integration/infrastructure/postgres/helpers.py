@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from infrastructure.auth.passwords import Argon2PasswordHasher
 from infrastructure.postgres.projector import Projector
 from infrastructure.settings import Settings
 from interfaces.bootstrap import Trawl, bootstrap
+from tests.support.waiting import wait_until  # noqa: F401 - re-exported for the tests here
 
 PASSWORD = "correct horse battery staple"
 
@@ -69,16 +69,6 @@ def scalar(url: str, sql: str, params: tuple[Any, ...] = ()) -> Any:
     [row] = query(url, sql, params)
     [value] = row.values()
     return value
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
-    """Poll `condition` until true; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        pause.wait(0.005)
 
 
 class Writers:

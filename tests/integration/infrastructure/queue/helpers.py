@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row
+
+from tests.support.waiting import eventually  # noqa: F401 - re-exported for the tests here
 
 
 def query(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
@@ -43,13 +42,3 @@ def make_due(url: str, job_id: UUID) -> None:
         "UPDATE trawl_jobs SET not_before = now() - interval '1 second' WHERE id = %s RETURNING id",
         (job_id,),
     )
-
-
-def eventually(condition: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Poll until `condition()` is truthy and return it; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    pause = threading.Event()
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {condition}"
-        pause.wait(0.01)
-    return result

@@ -11,7 +11,6 @@ from tests.support import corpus
 
 pytestmark = pytest.mark.unit
 
-CORPUS = corpus.HTML
 PAGES = ["readability/medium-3.html", "httpd-docs/developer_API.html"]
 
 
@@ -37,9 +36,7 @@ class _Text(HTMLParser):
 
 
 def page_text(name: str) -> str:
-    path = CORPUS / name
-    if not path.exists():
-        pytest.skip(f"corpus page {path} is not available")
+    path = corpus.corpus_file(f"html/{name}")
     parser = _Text()
     parser.feed(path.read_text(encoding="utf-8", errors="replace"))
     return "".join(parser.parts)
