@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import psycopg
 import pytest
-from eventsourcing.postgres import PostgresDatastore
 
 from application.ports import FetchError
 from application.store import TrawlStore
@@ -15,8 +14,8 @@ from application.urls.pipeline import Pipeline
 from application.urls.worker import KINDS, Worker
 from domain.chunks.splitter import ChunkSettings
 from domain.urls.aggregate import Url
-from infrastructure.postgres.database import library_env
 from infrastructure.postgres.queue import PostgresJobQueue
+from tests.support.queues import NewQueue, queue_factory
 from tests.unit.application.pipeline_fakes import (
     FakeClock,
     FakeExtractor,
@@ -31,34 +30,14 @@ from tests.unit.application.pipeline_fakes import (
 
 pytestmark = pytest.mark.integration
 
-NewQueue = Callable[[], PostgresJobQueue]
 FETCHED = "trawl:url.fetched"
 
 
 @pytest.fixture
 def new_queue(url: str) -> Iterator[NewQueue]:
     """Queues with a pool each: separate worker processes, as Postgres sees them."""
-    env = library_env(url)
-    datastores: list[PostgresDatastore] = []
-
-    def make() -> PostgresJobQueue:
-        datastore = PostgresDatastore(
-            env["POSTGRES_DBNAME"],
-            env["POSTGRES_HOST"],
-            env["POSTGRES_PORT"],
-            env["POSTGRES_USER"],
-            env["POSTGRES_PASSWORD"],
-            pool_size=1,
-            max_overflow=2,
-        )
-        datastores.append(datastore)
-        queue = PostgresJobQueue(datastore)
-        queue.create_tables()
-        return queue
-
-    yield make
-    for datastore in datastores:
-        datastore.close()
+    with queue_factory(url) as make:
+        yield make
 
 
 @pytest.fixture

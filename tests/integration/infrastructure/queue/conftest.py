@@ -6,17 +6,14 @@ worker process, as far as Postgres can tell.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import psycopg
 import pytest
-from eventsourcing.postgres import PostgresDatastore
 
-from infrastructure.postgres.database import library_env
 from infrastructure.postgres.queue import PostgresJobQueue
 from tests.support import databases
-
-NewQueue = Callable[[], PostgresJobQueue]
+from tests.support.queues import NewQueue, queue_factory
 
 
 @pytest.fixture(scope="session")
@@ -34,27 +31,8 @@ def url(queue_database_url: str) -> str:
 
 @pytest.fixture
 def new_queue(url: str) -> Iterator[NewQueue]:
-    env = library_env(url)
-    datastores: list[PostgresDatastore] = []
-
-    def make() -> PostgresJobQueue:
-        datastore = PostgresDatastore(
-            env["POSTGRES_DBNAME"],
-            env["POSTGRES_HOST"],
-            env["POSTGRES_PORT"],
-            env["POSTGRES_USER"],
-            env["POSTGRES_PASSWORD"],
-            pool_size=1,
-            max_overflow=2,
-        )
-        datastores.append(datastore)
-        queue = PostgresJobQueue(datastore)
-        queue.create_tables()
-        return queue
-
-    yield make
-    for datastore in datastores:
-        datastore.close()
+    with queue_factory(url) as make:
+        yield make
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 from application.ports import Lease
 from infrastructure.postgres.queue import PostgresJobQueue
-from tests.integration.infrastructure.queue.conftest import NewQueue
+from tests.support.queues import NewQueue
 
 pytestmark = pytest.mark.integration
 

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 
 from infrastructure.postgres.queue import PostgresJobQueue
-from tests.integration.infrastructure.queue.conftest import NewQueue
 from tests.integration.infrastructure.queue.helpers import (
     count_jobs,
     eventually,
     expire_lease,
     job_row,
 )
+from tests.support.queues import NewQueue
 
 pytestmark = pytest.mark.integration
 
