@@ -324,6 +324,10 @@ class JobQueue(Protocol):
         """Release the job to run again later (backoff); False when the lease was lost."""
         ...
 
+    def postpone(self, lease: Lease, not_before: datetime | timedelta) -> bool:
+        """Like `retry`, but this claim does not count as an attempt (a paused project)."""
+        ...
+
     def release_expired(self) -> int:
         """Watchdog: free every expired lease so the job is claimable; how many."""
         ...

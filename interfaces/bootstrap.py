@@ -34,6 +34,7 @@ from application.shares.commands import ShareCommands
 from application.shares.queries import LinkResolver, ShareQueries, SharesView
 from application.store import TrawlStore
 from application.urls.commands import UrlCommands
+from application.urls.details import UrlDetails
 from application.urls.pipeline import Pipeline
 from application.urls.queries import UrlQueries, UrlsView
 from application.urls.worker import Worker
@@ -57,6 +58,7 @@ from infrastructure.postgres.database import library_env
 from infrastructure.postgres.positions import PositionWatcher
 from infrastructure.postgres.projector import Projector
 from infrastructure.postgres.queue import PostgresJobQueue
+from infrastructure.postgres.rebuild import rebuild
 from infrastructure.postgres.recorder import TrawlRecorder
 from infrastructure.postgres.scheduler import scheduler_projector
 from infrastructure.postgres.vault import PostgresKeyVault
@@ -81,6 +83,7 @@ class Trawl:
     links: LinkResolver
     urls: UrlCommands
     url_queries: UrlQueries
+    url_details: UrlDetails
     positions: PositionWaiter
     jwt_secret: str
     views: tuple[str, ...]
@@ -161,6 +164,7 @@ def _wire(
     mailer: Mailer,
     hasher: PasswordHasher,
     projections: list[Projection],
+    blobs: BlobStore,
 ) -> Trawl:
     secret = settings.resolved_jwt_secret()
     policy = AccessPolicy(access_view)
@@ -171,12 +175,13 @@ def _wire(
         user_queries=UserQueries(store),
         auth=AuthService(store, hasher),
         projects=ProjectCommands(store, policy),
-        project_queries=ProjectQueries(projects, policy),
+        project_queries=ProjectQueries(projects, policy, urls.counts),
         shares=ShareCommands(store, policy, mailer, settings.base_url),
         share_queries=ShareQueries(store, shares_view, policy),
         links=LinkResolver(store, lambda: datetime.now(UTC)),
         urls=UrlCommands(store, policy),
         url_queries=UrlQueries(urls, policy),
+        url_details=UrlDetails(store, blobs, policy),
         positions=positions,
         jwt_secret=secret,
         views=tuple(p.name for p in projections),
@@ -215,11 +220,16 @@ def bootstrap(
     queue.create_tables()  # before the scheduler, which enqueues into it
     projectors.append(scheduler_projector(store, datastore))
     for projector in projectors:
-        projector.setup()
+        if projector.setup():
+            # This code's view has other tables than the stored one: replay it
+            # into fresh tables and swap them in before serving from it.
+            log.warning("view %s changed shape: rebuilding it from the log", projector.view)
+            rebuild(projector)
     watcher = PositionWatcher(datastore)
     watcher.on(vault_module.CHANNEL, vault.evict, on_connect=vault.clear_cache)
     watcher.start()
     access = access_view.PostgresAccessView(datastore)
+    blobs = _blobs(settings)
     trawl = _wire(
         settings,
         store,
@@ -231,9 +241,10 @@ def bootstrap(
         mailer or default_mailer(settings),
         hasher or Argon2PasswordHasher(),
         projections,
+        blobs,
     )
     trawl.projectors = projectors
-    pipeline = Pipeline(store, _fetcher(settings), TrafilaturaExtractor(), _blobs(settings))
+    pipeline = Pipeline(store, _fetcher(settings), TrafilaturaExtractor(), blobs)
     trawl.make_worker = lambda owner: Worker(
         queue, pipeline, owner, per_host_limit=settings.per_host_concurrency
     )
@@ -267,6 +278,7 @@ def bootstrap_memory(
         mailer,
         hasher or Argon2PasswordHasher(time_cost=1, memory_cost=1024),
         projections,
+        LocalBlobStore(settings.blob_path),
     )
 
 

@@ -10,6 +10,9 @@ from eventsourcing.domain import DomainEventProtocol
 from application.projections.base import Key, Projection, Rows
 from domain.common import event_classes
 from domain.projects.aggregate import Project
+from domain.projects.settings import ProjectSettings
+
+DEFAULTS = ProjectSettings()
 
 TABLE = "projects"
 
@@ -46,6 +49,10 @@ class ProjectsProjection(Projection):
                 "name": event.name,
                 "description": event.description,
                 "status": "active",
+                "chunk_size": DEFAULTS.chunk_size,
+                "chunk_overlap": DEFAULTS.chunk_overlap,
+                "refresh_interval_seconds": None,
+                "embedding_model": getattr(event, "embedding_model", DEFAULTS.embedding_model),
                 "version": event.originator_version,
                 "created_at": event.timestamp,
                 "updated_at": event.timestamp,
@@ -59,6 +66,18 @@ class ProjectsProjection(Projection):
     @process.register
     def description_changed(self, event: Project.DescriptionChanged, rows: Rows) -> None:
         self._touch(event, rows, description=event.description)
+
+    @process.register
+    def chunking_changed(self, event: Project.ChunkingChanged, rows: Rows) -> None:
+        self._touch(event, rows, chunk_size=event.chunk_size, chunk_overlap=event.chunk_overlap)
+
+    @process.register
+    def refresh_interval_changed(self, event: Project.RefreshIntervalChanged, rows: Rows) -> None:
+        self._touch(event, rows, refresh_interval_seconds=event.refresh_interval_seconds)
+
+    @process.register
+    def embedding_model_changed(self, event: Project.EmbeddingModelChanged, rows: Rows) -> None:
+        self._touch(event, rows, embedding_model=event.embedding_model)
 
     @process.register
     def archived(self, event: Project.Archived, rows: Rows) -> None:

@@ -129,6 +129,15 @@ class UrlsProjection(Projection):
         self._settle(event, rows, BLOCKED, last_error="robots")
 
     @process.register
+    def text_extracted(self, event: Url.TextExtracted, rows: Rows) -> None:
+        if event.title:
+            self._touch(event, rows, title=event.title)
+
+    @process.register
+    def extraction_failed(self, event: Url.ExtractionFailed, rows: Rows) -> None:
+        self._touch(event, rows, status=FAILED, last_error=event.reason)
+
+    @process.register
     def chunked(self, event: Url.Chunked, rows: Rows) -> None:
         row = rows.get(TABLE, (event.originator_id,))
         if row is None:

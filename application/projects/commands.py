@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +20,17 @@ from application.store import (
 )
 from domain.common import Context
 from domain.projects.aggregate import Project
+from domain.projects.settings import DEFAULT_EMBEDDING_MODEL
+
+
+class _Unset:
+    """A field the request left out (as opposed to an explicit null)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
 
 
 class PreconditionFailed(VersionConflict):
@@ -28,9 +40,15 @@ class PreconditionFailed(VersionConflict):
 
 
 class ProjectCommands:
-    def __init__(self, store: TrawlStore, policy: access.AccessPolicy) -> None:
+    def __init__(
+        self,
+        store: TrawlStore,
+        policy: access.AccessPolicy,
+        default_model: str = DEFAULT_EMBEDDING_MODEL,
+    ) -> None:
         self.store = store
         self.policy = policy
+        self.default_model = default_model
 
     def create(
         self,
@@ -41,7 +59,12 @@ class ProjectCommands:
         correlation_id: str | None = None,
     ) -> CommandResult:
         project = Project.create(
-            caller.context(correlation_id), uuid.uuid4(), caller.account, name, description
+            caller.context(correlation_id),
+            uuid.uuid4(),
+            caller.account,
+            name,
+            description,
+            embedding_model=self.default_model,
         )
         return self.store.commit(project, idempotency=idempotency)
 
@@ -63,6 +86,26 @@ class ProjectCommands:
                 project.rename(ctx, name)
             if description is not None:
                 project.change_description(ctx, description)
+
+        return self._run(caller, project_id, change, expected_version, idempotency)
+
+    def change_settings(
+        self,
+        caller: Caller,
+        project_id: UUID,
+        changes: dict[str, Any],
+        expected_version: int | None = None,
+        idempotency: IdempotencyRequest | None = None,
+        correlation_id: str | None = None,
+    ) -> CommandResult:
+        """Owner: change chunk_size, chunk_overlap, refresh_interval_seconds (None = off)
+        and/or embedding_model; fields left out (UNSET) stay. A chunking change
+        re-chunks the project's URLs, a model change re-vectorizes them."""
+        ctx = caller.context(correlation_id)
+
+        def change(project: Project) -> None:
+            given = {k: v for k, v in changes.items() if v is not UNSET}
+            project.change_settings(ctx, replace(project.settings, **given))
 
         return self._run(caller, project_id, change, expected_version, idempotency)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -10,6 +11,7 @@ from uuid import UUID
 from application import access
 from application.auth.principal import Caller
 from application.store import InvalidRequest, NotFound
+from domain.urls.values import STATUSES
 
 MAX_PAGE = 100
 
@@ -21,10 +23,16 @@ class ProjectView:
     name: str
     description: str
     status: str
+    chunk_size: int
+    chunk_overlap: int
+    refresh_interval_seconds: int | None
+    embedding_model: str
     version: int
     created_at: datetime
     updated_at: datetime
     role: str = access.OWNER
+    # URLs per status (the project view only; lists leave it empty).
+    url_counts: dict[str, int] = field(default_factory=dict)
 
     def with_role(self, role: str) -> ProjectView:
         return replace(self, role=role)
@@ -48,9 +56,15 @@ class ProjectsView(Protocol):
 
 
 class ProjectQueries:
-    def __init__(self, view: ProjectsView, policy: access.AccessPolicy) -> None:
+    def __init__(
+        self,
+        view: ProjectsView,
+        policy: access.AccessPolicy,
+        url_counts: Callable[[UUID], dict[str, int]] = lambda _: {},
+    ) -> None:
         self.view = view
         self.policy = policy
+        self.url_counts = url_counts  # the urls view's counts by status
 
     def get(self, caller: Caller, project_id: UUID) -> ProjectView:
         """One project the caller can see; NotFound otherwise (no leak)."""
@@ -58,7 +72,9 @@ class ProjectQueries:
         if project is None:
             raise NotFound("project not found")
         known = access.ProjectAccess(project.owner_id, project.status)
-        return project.with_role(self.policy.require(caller, project_id, access.VIEWER, known))
+        role = self.policy.require(caller, project_id, access.VIEWER, known)
+        counts = self.url_counts(project_id)
+        return replace(project, role=role, url_counts={s: counts.get(s, 0) for s in STATUSES})
 
     def list(self, caller: Caller, limit: int = 50, cursor: str | None = None) -> Page:
         """Projects the caller owns or was granted, a page at a time (cursor =

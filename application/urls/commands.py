@@ -116,3 +116,22 @@ class UrlCommands:
             return self.store.commit(url, idempotency=idempotency)
 
         return self.store.retrying(command)
+
+    def refresh(
+        self,
+        caller: Caller,
+        url_id: UUID,
+        idempotency: IdempotencyRequest | None = None,
+        correlation_id: str | None = None,
+    ) -> CommandResult:
+        """Editor: fetch the URL again, conditionally (ETag / Last-Modified); a
+        changed page becomes a new version and is extracted and chunked again.
+        A fetch already waiting or running is superseded by this one."""
+
+        def command() -> CommandResult:
+            url = self.store.load(Url, url_id)
+            self._writable_project(caller, url.project_id)
+            url.schedule_fetch(caller.context(correlation_id), "refresh", None)
+            return self.store.commit(url, idempotency=idempotency)
+
+        return self.store.retrying(command)

@@ -30,9 +30,10 @@ from application.ports import (
 from application.store import NotFound, TrawlStore
 from domain.chunks.splitter import CHUNKER_VERSION, ChunkSettings, chunk_id, split
 from domain.common import Context
+from domain.projects.aggregate import ACTIVE, ARCHIVED, Project
 from domain.urls import errors
 from domain.urls.aggregate import Url
-from domain.urls.values import FETCHED, retry_delay
+from domain.urls.values import FETCHED, FETCHING, PENDING, retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -40,13 +41,19 @@ Clock = Callable[[], datetime]
 ACTOR = "system:worker"
 
 EXTRACT, CHUNK, RETRY, DONE, FAILED, STALE = "extract", "chunk", "retry", "done", "failed", "stale"
+PAUSED = "paused"  # the project is archived: try again later, the attempt does not count
+
+
+class ProjectPaused(Exception):
+    """The URL's project is archived: its fetches wait until it is restored."""
+
 
 # A newer job superseded this one, or the URL is gone: nothing to record.
 _STALE = (errors.StaleLease, errors.StaleVersion, errors.UrlRemoved, NotFound)
 
 
 class Next(NamedTuple):
-    """What a step asks for next: `step` is one of extract, chunk, retry, done, failed, stale."""
+    """What a step asks for next: extract, chunk, retry, done, failed, stale or paused."""
 
     step: str
     version: int | None = None
@@ -84,6 +91,8 @@ class Pipeline:
             # A worker before us recorded the outcome and died before finishing
             # the job: carry on from where the URL stands.
             return self._resume(url_id)
+        except ProjectPaused:
+            return Next(PAUSED)
         except _STALE as stale:
             return Next(STALE, reason=type(stale).__name__)
         request = FetchRequest(
@@ -102,6 +111,11 @@ class Pipeline:
 
     def _start(self, ctx: Context, url_id: uuid.UUID, lease_id: uuid.UUID, attempt: int) -> Url:
         url = self.store.load(Url, url_id)
+        project = self.store.load(Project, url.project_id)
+        if project.is_deleted:
+            raise NotFound("the URL's project was deleted")
+        if project.status == ARCHIVED:
+            raise ProjectPaused(str(project.id))
         url.start_fetch(ctx, attempt, lease_id)
         self.store.commit(url)
         return url
@@ -189,9 +203,8 @@ class Pipeline:
         except _STALE as stale:
             return Next(STALE, reason=type(stale).__name__)
         except ExtractionFailed as failure:
-            # No Url event records an extraction failure yet: the URL stays `fetched`.
             logger.warning("extraction failed for %s v%s: %s", url_id, version, failure.reason)
-            return Next(FAILED, version, reason=failure.reason)
+            return self._extraction_failed(ctx, url_id, version, failure.reason)
         except BlobNotFound:
             logger.error("raw blob missing for %s v%s", url_id, version)
             return Next(FAILED, version, reason="blob-missing")
@@ -200,7 +213,13 @@ class Pipeline:
         def record() -> None:
             url = self.store.load(Url, url_id)
             url.record_text(
-                ctx, version, ref.sha256, ref.key, extracted.language, extracted.word_count
+                ctx,
+                version,
+                ref.sha256,
+                ref.key,
+                extracted.language,
+                extracted.word_count,
+                extracted.title,
             )
             self.store.commit(url)
 
@@ -210,16 +229,50 @@ class Pipeline:
             return Next(STALE, reason=type(stale).__name__)
         return Next(CHUNK, version)
 
+    def _extraction_failed(
+        self, ctx: Context, url_id: uuid.UUID, version: int, reason: str
+    ) -> Next:
+        def record() -> None:
+            url = self.store.load(Url, url_id)
+            url.record_extraction_failure(ctx, version, reason)
+            self.store.commit(url)
+
+        try:
+            self.store.retrying(record)
+        except _STALE as stale:
+            return Next(STALE, reason=type(stale).__name__)
+        return Next(FAILED, version, reason=reason)
+
     # -- chunk -------------------------------------------------------------
 
-    def chunk(self, url_id: uuid.UUID, version: int, settings: ChunkSettings) -> Next:
-        """The version's text -> chunks (ids, offsets, hashes), recorded."""
+    def chunk(  # noqa: PLR0911 - one early answer per reason to stop
+        self, url_id: uuid.UUID, version: int | None, settings: ChunkSettings | None = None
+    ) -> Next:
+        """The version's text -> chunks (ids, offsets, hashes), recorded.
+
+        `version` None: the current one (a re-chunk after a settings change);
+        `settings` None: the project's. Chunks already made with the same
+        settings and chunker are not recorded again.
+        """
         ctx = Context(ACTOR, uuid.uuid4().hex)
         try:
+            if version is None:
+                version = self.store.load(Url, url_id).current_version
+                if version is None:
+                    return Next(DONE)
             url = self._current(url_id, version)
+            if settings is None:
+                settings = self.store.load(Project, url.project_id).settings.chunking
             text = url.texts.get(version)
             if text is None:
                 return Next(EXTRACT, version)
+            done = url.chunkings.get(version)
+            if done is not None and (done.chunker_version, done.size, done.overlap) == (
+                CHUNKER_VERSION,
+                settings.size,
+                settings.overlap,
+            ):
+                return Next(DONE, version)
             data = self.blobs.get(text.text_key).decode("utf-8", "surrogatepass")
         except _STALE as stale:
             return Next(STALE, reason=type(stale).__name__)
@@ -249,6 +302,33 @@ class Pipeline:
         except (*_STALE, errors.TextNotExtracted) as stale:
             return Next(STALE, reason=type(stale).__name__)
         return Next(DONE, version)
+
+    # -- periodic refresh ----------------------------------------------------
+
+    def refresh(self, url_id: uuid.UUID) -> Next:
+        """The refresh interval of the URL's project came round: schedule a
+        conditional fetch, unless refresh was turned off, the project is not
+        active, or a fetch is already waiting or running."""
+        ctx = Context("system:refresher", uuid.uuid4().hex)
+
+        def schedule() -> bool:
+            url = self.store.load(Url, url_id)
+            project = self.store.load(Project, url.project_id)
+            if (
+                not url.is_live
+                or url.status in (PENDING, FETCHING)
+                or project.status != ACTIVE
+                or project.settings.refresh_interval_seconds is None
+            ):
+                return False
+            url.schedule_fetch(ctx, "refresh", None)
+            self.store.commit(url)
+            return True
+
+        try:
+            return Next(DONE) if self.store.retrying(schedule) else Next(STALE, reason="no-refresh")
+        except NotFound:
+            return Next(STALE, reason="NotFound")
 
     def _current(self, url_id: uuid.UUID, version: int) -> Url:
         url = self.store.load(Url, url_id)

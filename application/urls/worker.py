@@ -1,7 +1,10 @@
 """A pipeline worker: claims jobs from the queue, runs the step, queues the next one.
 
 Jobs are `fetch` (payload ignored: the attempt and fencing token come from
-the lease), `extract` and `chunk` (payload `{"version": n}`). The next job is
+the lease), `extract` and `chunk` (payload `{"version": n}`; a chunk job
+without a version re-chunks the current one with the project's settings), and
+`refresh` (the project's refresh interval came round). A fetch of an archived
+project's URL is postponed (`paused`) without counting as an attempt. The next job is
 queued before the current one is completed, so a worker dying in between
 leaves a repeated job (harmless: the steps are fenced and idempotent), never a
 lost one. Any number of workers may run.
@@ -12,22 +15,19 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from application.ports import JobQueue, Lease
-from application.urls.pipeline import CHUNK, EXTRACT, RETRY, Next, Pipeline
-from domain.chunks.splitter import ChunkSettings
+from application.urls.pipeline import CHUNK, EXTRACT, PAUSED, RETRY, Next, Pipeline
 from domain.urls.values import retry_delay
 
 logger = logging.getLogger(__name__)
 
-FETCH = "fetch"
-KINDS = (FETCH, EXTRACT, CHUNK)
-
-# A URL's chunk settings (its project's); the defaults until projects hold them.
-SettingsFor = Callable[[uuid.UUID], ChunkSettings]
+FETCH, REFRESH = "fetch", "refresh"
+KINDS = (FETCH, EXTRACT, CHUNK, REFRESH)
+# An archived project's fetches look again this often (a restore also wakes them).
+PAUSE = timedelta(minutes=10)
 
 
 class Worker:
@@ -38,7 +38,6 @@ class Worker:
         owner: str,
         lease_seconds: float = 60.0,
         *,
-        settings_for: SettingsFor = lambda _: ChunkSettings(),
         kinds: Sequence[str] = KINDS,
         idle_seconds: float = 0.5,
         max_attempts: int = 5,
@@ -48,7 +47,6 @@ class Worker:
         self.pipeline = pipeline
         self.owner = owner
         self.lease_seconds = lease_seconds
-        self.settings_for = settings_for
         self.kinds = tuple(kinds)
         self.idle_seconds = idle_seconds
         self.max_attempts = max_attempts
@@ -98,15 +96,20 @@ class Worker:
     def _step(self, lease: Lease) -> Next:
         if lease.kind == FETCH:
             return self.pipeline.fetch(lease.subject_id, lease.lease_id, lease.attempt)
-        version = int(lease.payload["version"])
+        if lease.kind == REFRESH:
+            return self.pipeline.refresh(lease.subject_id)
+        version = lease.payload.get("version")
         if lease.kind == EXTRACT:
-            return self.pipeline.extract(lease.subject_id, version)
+            return self.pipeline.extract(lease.subject_id, int(version or 0))
         if lease.kind == CHUNK:
-            settings = self.settings_for(lease.subject_id)
-            return self.pipeline.chunk(lease.subject_id, version, settings)
+            return self.pipeline.chunk(lease.subject_id, None if version is None else int(version))
         raise ValueError(f"unknown job kind {lease.kind!r}")
 
     def _follow(self, lease: Lease, outcome: Next) -> None:
+        if outcome.step == PAUSED:
+            if not self.queue.postpone(lease, PAUSE):
+                logger.info("lease lost before postponing %s", lease.subject_id)
+            return
         if outcome.step == RETRY and outcome.at is not None:
             # As a delay, so the queue counts it on its own clock.
             delay = max(outcome.at - self.pipeline.clock(), timedelta(0))

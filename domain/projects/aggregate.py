@@ -5,10 +5,12 @@ Lifecycle: active <-> archived (read-only) -> deleted (terminal).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import UUID
 
 from domain.common import Context, TrawlAggregate
 from domain.projects import errors, values
+from domain.projects.settings import DEFAULT_EMBEDDING_MODEL, ProjectSettings
 
 ACTIVE, ARCHIVED, DELETED = "active", "archived", "deleted"
 
@@ -21,6 +23,7 @@ class Project(TrawlAggregate):
         owner_id: UUID
         name: str
         description: str
+        embedding_model: str
 
     class Renamed(TrawlAggregate.Event):
         TOPIC = "trawl:project.renamed"
@@ -54,11 +57,51 @@ class Project(TrawlAggregate):
         def apply(self, aggregate: Project) -> None:
             aggregate.status = DELETED
 
-    def __init__(self, owner_id: UUID, name: str, description: str, **_: object):
+    class ChunkingChanged(TrawlAggregate.Event):
+        """New chunk size/overlap: the project's URLs are chunked again."""
+
+        TOPIC = "trawl:project.chunking_changed"
+        chunk_size: int
+        chunk_overlap: int
+
+        def apply(self, aggregate: Project) -> None:
+            aggregate.settings = replace(
+                aggregate.settings, chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap
+            )
+
+    class RefreshIntervalChanged(TrawlAggregate.Event):
+        """Periodic conditional re-fetches every so many seconds (None: off)."""
+
+        TOPIC = "trawl:project.refresh_interval_changed"
+        refresh_interval_seconds: int | None
+
+        def apply(self, aggregate: Project) -> None:
+            aggregate.settings = replace(
+                aggregate.settings, refresh_interval_seconds=self.refresh_interval_seconds
+            )
+
+    class EmbeddingModelChanged(TrawlAggregate.Event):
+        """Another embedding model: the project's URLs are vectorized again."""
+
+        TOPIC = "trawl:project.embedding_model_changed"
+        embedding_model: str
+
+        def apply(self, aggregate: Project) -> None:
+            aggregate.settings = replace(aggregate.settings, embedding_model=self.embedding_model)
+
+    def __init__(
+        self,
+        owner_id: UUID,
+        name: str,
+        description: str,
+        embedding_model: str = DEFAULT_EMBEDDING_MODEL,
+        **_: object,
+    ):
         self.owner_id = owner_id
         self.name = name
         self.description = description
         self.status = ACTIVE
+        self.settings = ProjectSettings(embedding_model=embedding_model)
 
     @classmethod
     def create(
@@ -68,6 +111,7 @@ class Project(TrawlAggregate):
         owner_id: UUID,
         name: str,
         description: str = "",
+        embedding_model: str = DEFAULT_EMBEDDING_MODEL,
     ) -> Project:
         return cls._create(
             cls.Created,
@@ -75,6 +119,7 @@ class Project(TrawlAggregate):
             owner_id=owner_id,
             name=values.normalize_name(name),
             description=values.normalize_description(description),
+            embedding_model=ProjectSettings(embedding_model=embedding_model).embedding_model,
             **ctx.fields(),
         )
 
@@ -105,6 +150,30 @@ class Project(TrawlAggregate):
             return False
         self._emit(self.DescriptionChanged, ctx, description=description)
         return True
+
+    def change_settings(self, ctx: Context, wanted: ProjectSettings) -> list[str]:
+        """Record what differs from the current settings; the names of what changed."""
+        self.check_writable()
+        now, changed = self.settings, []
+        if (wanted.chunk_size, wanted.chunk_overlap) != (now.chunk_size, now.chunk_overlap):
+            self._emit(
+                self.ChunkingChanged,
+                ctx,
+                chunk_size=wanted.chunk_size,
+                chunk_overlap=wanted.chunk_overlap,
+            )
+            changed.append("chunking")
+        if wanted.refresh_interval_seconds != now.refresh_interval_seconds:
+            self._emit(
+                self.RefreshIntervalChanged,
+                ctx,
+                refresh_interval_seconds=wanted.refresh_interval_seconds,
+            )
+            changed.append("refresh_interval")
+        if wanted.embedding_model != now.embedding_model:
+            self._emit(self.EmbeddingModelChanged, ctx, embedding_model=wanted.embedding_model)
+            changed.append("embedding_model")
+        return changed
 
     def archive(self, ctx: Context) -> None:
         self.check_writable()

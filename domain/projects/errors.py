@@ -25,3 +25,7 @@ class ProjectDeleted(DomainError):
     """Deletion is terminal; the project answers 404 from then on."""
 
     slug = "not-found"
+
+
+class InvalidSettings(DomainError):
+    slug = "invalid-settings"

@@ -144,8 +144,11 @@ class Url(TrawlAggregate):
         text_key: str
         language: str | None
         word_count: int
+        title: str | None = None  # the page's title, as the extractor found it
 
         def apply(self, aggregate: Url) -> None:
+            if self.title:
+                aggregate.title = self.title
             text = ExtractedText(self.text_hash, self.text_key, self.language, self.word_count)
             previous = aggregate.texts.get(self.version)
             aggregate.texts[self.version] = text
@@ -154,6 +157,16 @@ class Url(TrawlAggregate):
                 aggregate.chunkings.pop(self.version, None)
                 if aggregate.status == CHUNKED:
                     aggregate.status = FETCHED
+
+    class ExtractionFailed(TrawlAggregate.Event):
+        """No main text could be extracted from the version: `failed`, with the reason."""
+
+        TOPIC = "trawl:url.extraction_failed"
+        version: int
+        reason: str
+
+        def apply(self, aggregate: Url) -> None:
+            aggregate.status, aggregate.last_error = FAILED, self.reason
 
     class Chunked(TrawlAggregate.Event):
         TOPIC = "trawl:url.chunked"
@@ -338,6 +351,7 @@ class Url(TrawlAggregate):
         text_key: str,
         language: str | None,
         word_count: int,
+        title: str | None = None,
     ) -> None:
         self._check_current(version)
         self._emit(
@@ -348,7 +362,13 @@ class Url(TrawlAggregate):
             text_key=text_key,
             language=language,
             word_count=word_count,
+            title=values.clip_title(title),
         )
+
+    def record_extraction_failure(self, ctx: Context, version: int, reason: str) -> None:
+        self._check_current(version)
+        values.check_failure_reason(reason)
+        self._emit(self.ExtractionFailed, ctx, version=version, reason=reason)
 
     def record_chunks(
         self,

@@ -63,6 +63,17 @@ class Chunking(NamedTuple):
     chunks: tuple[ChunkRef, ...]
 
 
+TITLE_MAX = 500
+
+
+def clip_title(title: str | None) -> str | None:
+    """One line of at most 500 characters; None when empty."""
+    if title is None:
+        return None
+    line = " ".join(title.split())[:TITLE_MAX]
+    return line or None
+
+
 def check_schedule_reason(reason: str) -> None:
     if reason not in SCHEDULE_REASONS:
         raise errors.InvalidScheduleReason(f"a fetch is scheduled for one of {SCHEDULE_REASONS}")

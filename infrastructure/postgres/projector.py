@@ -80,12 +80,16 @@ class Projector:
             .as_string()
         )
 
-    def setup(self) -> None:
+    def setup(self) -> bool:
+        """Create the view's tables if missing; True when the stored view has
+        another shape than the code's (the caller rebuilds it: `rebuild()`)."""
         with self.datastore.transaction(commit=True) as curs:
             for statement in views.POSITIONS_DDL:
                 curs.execute(statement)
             curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id(self.schema.name),))
+            stored = views.stored_shape(curs, self.view)
             views.create_view(curs, self.schema, self.suffix)
+        return stored is not None and stored != self.schema.shape
 
     def position(self) -> int:
         with self.datastore.transaction(commit=False) as curs:

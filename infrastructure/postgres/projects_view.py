@@ -20,6 +20,10 @@ SCHEMA = ViewSchema(
                 ("name", "text"),
                 ("description", "text"),
                 ("status", "text"),
+                ("chunk_size", "integer"),
+                ("chunk_overlap", "integer"),
+                ("refresh_interval_seconds", "integer"),
+                ("embedding_model", "text"),
                 ("version", "bigint"),
                 ("created_at", "timestamptz"),
                 ("updated_at", "timestamptz"),
@@ -30,7 +34,10 @@ SCHEMA = ViewSchema(
     ),
 )
 
-_COLUMNS = "id, owner_id, name, description, status, version, created_at, updated_at"
+_COLUMNS = (
+    "id, owner_id, name, description, status, chunk_size, chunk_overlap,"
+    " refresh_interval_seconds, embedding_model, version, created_at, updated_at"
+)
 
 
 class PostgresProjectsView:

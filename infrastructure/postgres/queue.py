@@ -115,6 +115,16 @@ def enqueue_in(
     return UUID(str(row["id"]))
 
 
+def wake_in(curs: Cursor[DictRow], kind: str, subject_ids: list[UUID]) -> int:
+    """`PostgresJobQueue.wake` within the caller's transaction."""
+    curs.execute(
+        "UPDATE trawl_jobs SET not_before = now(), updated_at = now() WHERE kind = %s"
+        " AND subject_id = ANY(%s) AND lease_id IS NULL AND not_before > now()",
+        (kind, subject_ids),
+    )
+    return curs.rowcount
+
+
 def _lease(row: DictRow) -> Lease:
     return Lease(
         job_id=row["id"],
@@ -203,6 +213,14 @@ class PostgresJobQueue:
         return self._fenced(
             f"UPDATE trawl_jobs SET {_FREE}, not_before = {_AT}, updated_at = now()"
             " WHERE id = %(job)s AND lease_id = %(lease)s",
+            {"job": lease.job_id, "lease": lease.lease_id} | when,
+        )
+
+    def postpone(self, lease: Lease, not_before: datetime | timedelta) -> bool:
+        when = _when(not_before)
+        return self._fenced(
+            f"UPDATE trawl_jobs SET {_FREE}, attempts = greatest(attempts - 1, 0),"
+            f" not_before = {_AT}, updated_at = now() WHERE id = %(job)s AND lease_id = %(lease)s",
             {"job": lease.job_id, "lease": lease.lease_id} | when,
         )
 

@@ -75,9 +75,10 @@ def _swap(curs: Cursor[DictRow], live: Projector, fresh: Projector) -> None:
         _rename_indexes(curs, table)
     curs.execute("DELETE FROM trawl_view_positions WHERE view = %s", (fresh.view,))
     curs.execute(
-        "INSERT INTO trawl_view_positions (view, position) VALUES (%s, %s)"
-        " ON CONFLICT (view) DO UPDATE SET position = EXCLUDED.position, updated_at = now()",
-        (schema.name, position),
+        "INSERT INTO trawl_view_positions (view, position, shape) VALUES (%s, %s, %s)"
+        " ON CONFLICT (view) DO UPDATE SET position = EXCLUDED.position,"
+        " shape = EXCLUDED.shape, updated_at = now()",
+        (schema.name, position, schema.shape),
     )
     curs.execute("SELECT pg_notify(%s, %s)", (views.CHANNEL, f"{schema.name}:{position}"))
 

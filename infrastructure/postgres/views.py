@@ -8,6 +8,7 @@ transaction as its rows.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,9 @@ POSITIONS_DDL = (
     "CREATE TABLE IF NOT EXISTS trawl_view_positions ("
     " view text PRIMARY KEY, position bigint NOT NULL DEFAULT 0,"
     " updated_at timestamptz NOT NULL DEFAULT now())",
+    # The shape (fingerprint of the tables) each view was built with: a view
+    # whose code changed its tables is rebuilt at start (see Projector.setup).
+    "ALTER TABLE trawl_view_positions ADD COLUMN IF NOT EXISTS shape text",
     "CREATE TABLE IF NOT EXISTS trawl_parked_events ("
     " view text NOT NULL, position bigint NOT NULL, topic text NOT NULL,"
     " error text NOT NULL, parked_at timestamptz NOT NULL DEFAULT now(),"
@@ -75,15 +79,27 @@ class ViewSchema:
     def table(self, name: str) -> TableSchema:
         return next(t for t in self.tables if t.name == name)
 
+    @property
+    def shape(self) -> str:
+        """A fingerprint of the tables: changes whenever a column, key or index does."""
+        text = repr([(t.name, list(t.columns), list(t.key), list(t.indexes)) for t in self.tables])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
 
 def create_view(curs: Cursor[DictRow], schema: ViewSchema, suffix: str = "") -> None:
     for table in schema.tables:
         for statement in table.ddl(suffix):
             curs.execute(statement)
     curs.execute(
-        "INSERT INTO trawl_view_positions (view) VALUES (%s) ON CONFLICT DO NOTHING",
-        (schema.name + suffix,),
+        "INSERT INTO trawl_view_positions (view, shape) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        (schema.name + suffix, schema.shape),
     )
+
+
+def stored_shape(curs: Cursor[DictRow], view: str) -> str | None:
+    curs.execute("SELECT shape FROM trawl_view_positions WHERE view = %s", (view,))
+    row = curs.fetchone()
+    return row["shape"] if row else None
 
 
 def drop_view(curs: Cursor[DictRow], schema: ViewSchema, suffix: str) -> None:

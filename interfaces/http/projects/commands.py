@@ -1,4 +1,4 @@
-"""Project commands (owner only): create, change, archive, restore, delete.
+"""Project commands (owner only): create, change, settings, archive, restore, delete.
 
 Changes honour `If-Match`: a stale version is 412 `version-conflict`.
 """
@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from application.auth.principal import Caller
+from application.projects.commands import UNSET
 from interfaces.bootstrap import Trawl
 from interfaces.http.dependencies import IF_MATCH
 from interfaces.http.idempotency import IDEMPOTENCY_KEY, Command
@@ -59,6 +60,29 @@ class ProjectCommands(Controller):
                 project_id,
                 data.name,
                 data.description,
+                expected_version,
+                idem,
+                command.correlation_id,
+            ),
+            CommandAnswer,
+        )
+
+    @patch(ONE + "/settings", status_code=200, sync_to_thread=True, opt=IN_PROJECT)
+    def change_settings(
+        self,
+        project_id: FromPath[UUID],
+        data: JSONBody[schemas.UpdateSettings],
+        caller: NamedDependency[Caller],
+        trawl: NamedDependency[Trawl],
+        command: NamedDependency[Command],
+        expected_version: NamedDependency[int | None],
+    ) -> Response[CommandAnswer]:
+        """Owner: chunking (re-chunks the URLs), refresh interval, embedding model."""
+        return command.run(
+            lambda idem: trawl.projects.change_settings(
+                caller,
+                project_id,
+                data.changes(UNSET),
                 expected_version,
                 idem,
                 command.correlation_id,

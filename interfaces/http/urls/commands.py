@@ -1,4 +1,4 @@
-"""Url commands (editor): add URLs in bulk, remove one."""
+"""Url commands (editor): add URLs in bulk, refresh or remove one."""
 
 from __future__ import annotations
 
@@ -49,5 +49,19 @@ class UrlCommands(Controller):
         """Remove a URL: it stays readable with status `removed` (again: 200)."""
         return command.run(
             lambda idem: trawl.urls.remove(caller, url_id, idem, command.correlation_id),
+            CommandAnswer,
+        )
+
+    @post("/urls/{url_id:uuid}/refresh", status_code=202, sync_to_thread=True, opt=IN_PROJECT)
+    def refresh(
+        self,
+        url_id: FromPath[UUID],
+        caller: NamedDependency[Caller],
+        trawl: NamedDependency[Trawl],
+        command: NamedDependency[Command],
+    ) -> Response[CommandAnswer]:
+        """Fetch the URL again (conditionally); a changed page becomes a new version."""
+        return command.run(
+            lambda idem: trawl.urls.refresh(caller, url_id, idem, command.correlation_id),
             CommandAnswer,
         )

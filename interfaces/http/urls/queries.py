@@ -1,11 +1,12 @@
-"""Url queries, answered from the `urls` view (honour X-Trawl-Wait-For)."""
+"""Url queries: the list and one URL from the `urls` view (honour X-Trawl-Wait-For);
+versions, chunks and text from the Url itself (always current)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, get
+from litestar import Controller, MediaType, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
@@ -50,3 +51,43 @@ class UrlQueries(Controller):
     ) -> schemas.Url:
         """One URL with its status."""
         return schemas.Url.of(trawl.url_queries.get(caller, url_id))
+
+    @get("/urls/{url_id:uuid}/versions", sync_to_thread=True, opt=IN_PROJECT)
+    def versions(
+        self, url_id: FromPath[UUID], caller: NamedDependency[Caller], trawl: NamedDependency[Trawl]
+    ) -> schemas.Versions:
+        """Every content version fetched for the URL (a version per distinct content)."""
+        found = trawl.url_details.versions(caller, url_id)
+        return schemas.Versions(items=[schemas.Version.of(v) for v in found])
+
+    @get("/urls/{url_id:uuid}/chunks", sync_to_thread=True, opt=IN_PROJECT)
+    def chunks(
+        self,
+        url_id: FromPath[UUID],
+        caller: NamedDependency[Caller],
+        trawl: NamedDependency[Trawl],
+        version: Annotated[int | None, QueryParameter(ge=1)] = None,
+    ) -> schemas.Chunks:
+        """The chunks of the current (or given) version: text, ordinal, offsets."""
+        return schemas.Chunks.of(trawl.url_details.chunks(caller, url_id, version))
+
+    @get(
+        "/urls/{url_id:uuid}/text",
+        sync_to_thread=True,
+        opt=IN_PROJECT,
+        media_type=MediaType.TEXT,
+    )
+    def text(
+        self,
+        url_id: FromPath[UUID],
+        caller: NamedDependency[Caller],
+        trawl: NamedDependency[Trawl],
+        version: Annotated[int | None, QueryParameter(ge=1)] = None,
+    ) -> Response[str]:
+        """The extracted main text of the current (or given) version, as text/plain."""
+        number, text = trawl.url_details.text(caller, url_id, version)
+        return Response(
+            text,
+            media_type="text/plain; charset=utf-8",
+            headers={"X-Trawl-Version": str(number)},
+        )

@@ -7,13 +7,16 @@ A URL string may be up to 4,096 characters here so that the domain answers
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
+from application.urls import details
 from application.urls.commands import MAX_URLS
+from application.urls.details import VersionView
 from application.urls.queries import UrlView
 from interfaces.http.schemas import Schema
 
@@ -78,3 +81,48 @@ class UrlPage(Schema):
     items: list[Url]
     next_cursor: str | None
     counts: dict[str, int]
+
+
+class Version(Schema):
+    version: int
+    content_hash: str
+    fetched_at: datetime
+    current: bool
+    text_hash: str | None
+    language: str | None
+    word_count: int | None
+    chunks: int | None  # null until chunked
+
+    @classmethod
+    def of(cls, view: VersionView) -> Version:
+        return cls(**dataclasses.asdict(view))
+
+
+class Versions(Schema):
+    items: list[Version]
+
+
+class Chunk(Schema):
+    chunk_id: UUID
+    ordinal: int
+    start: int  # offsets into the version's extracted text: text[start:end]
+    end: int
+    text: str
+
+
+class Chunks(Schema):
+    version: int
+    chunker_version: int
+    size: int
+    overlap: int
+    items: list[Chunk]
+
+    @classmethod
+    def of(cls, found: details.Chunks) -> Chunks:
+        return cls(
+            version=found.version,
+            chunker_version=found.chunker_version,
+            size=found.size,
+            overlap=found.overlap,
+            items=[Chunk(**dataclasses.asdict(c)) for c in found.items],
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 
 import psycopg
 import pytest
@@ -12,7 +13,7 @@ from application.ports import FetchError
 from application.store import TrawlStore
 from application.urls.pipeline import Pipeline
 from application.urls.worker import KINDS, Worker
-from domain.chunks.splitter import ChunkSettings
+from domain.common import Context
 from domain.urls.aggregate import Url
 from infrastructure.postgres.queue import PostgresJobQueue
 from tests.support.queues import NewQueue, queue_factory
@@ -23,6 +24,7 @@ from tests.unit.application.pipeline_fakes import (
     MemoryBlobs,
     added_url,
     article,
+    ensure_project,
     memory_store,
     page,
     topics,
@@ -50,9 +52,13 @@ def make_pipeline(store: TrawlStore, fetcher: FakeFetcher) -> Pipeline:
 
 
 def make_worker(queue: PostgresJobQueue, pipeline: Pipeline, owner: str) -> Worker:
-    return Worker(
-        queue, pipeline, owner, 30, settings_for=lambda _: ChunkSettings(400, 50), idle_seconds=0.01
-    )
+    project = ensure_project(pipeline.store)
+    if project.settings.chunk_size != 400:  # small chunks: several per page
+        project.change_settings(
+            Context.system("test"), replace(project.settings, chunk_size=400, chunk_overlap=50)
+        )
+        pipeline.store.commit(project)
+    return Worker(queue, pipeline, owner, 30, idle_seconds=0.01)
 
 
 def drain(worker: Worker, queue: PostgresJobQueue, rounds: int = 20) -> None:

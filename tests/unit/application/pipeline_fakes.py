@@ -17,8 +17,9 @@ from application.ports import (
     FetchRequest,
     FetchResult,
 )
-from application.store import TrawlStore
+from application.store import NotFound, TrawlStore
 from domain.common import Context
+from domain.projects.aggregate import Project
 from domain.urls.aggregate import Url
 from infrastructure.memory.recorder import MemoryRecorder
 from infrastructure.memory.vault import MemoryKeyVault
@@ -123,9 +124,20 @@ def memory_store() -> TrawlStore:
     return TrawlStore({}, MemoryKeyVault(), lambda _: MemoryRecorder())
 
 
+def ensure_project(store: TrawlStore, project_id: uuid.UUID = PROJECT) -> Project:
+    """The project the test URLs belong to (created on first use)."""
+    try:
+        return store.load(Project, project_id)
+    except NotFound:
+        project = Project.create(Context.system("test"), project_id, uuid.uuid4(), "Pipeline")
+        store.commit(project)
+        return project
+
+
 def added_url(store: TrawlStore, address: str = ADDRESS) -> uuid.UUID:
     """A Url added to a project with its first fetch scheduled."""
     ctx = Context.system("test")
+    ensure_project(store)
     url = Url.add(ctx, PROJECT, address)
     url.schedule_fetch(ctx, "added", None)
     store.commit(url)

@@ -18,7 +18,7 @@ def test_the_registry_holds_users_and_projects_with_all_their_events() -> None:
     assert {User, Project} <= set(AGGREGATES)
     assert {("User", c.__name__) for c in event_classes(User)} <= names
     assert len(event_classes(User)) == 6
-    assert len(event_classes(Project)) == 6
+    assert len(event_classes(Project)) == 9
 
 
 @pytest.mark.parametrize("cls", EVENT_CLASSES + AGGREGATES, ids=lambda c: c.__qualname__)

@@ -13,14 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from litestar.testing import TestClient
 
 from application.auth.principal import Caller
 from application.shares.queries import LinkResolver
+from application.urls.pipeline import Pipeline
 from domain.common import Context
 from interfaces.bootstrap import Trawl
+from tests.unit.application.pipeline_fakes import FakeExtractor, FakeFetcher, article, page
 from tests.unit.interfaces.http.api import PASSWORD, ListMailer, bearer, share_token, unique_email
 
 PRINCIPALS = (
@@ -102,17 +104,28 @@ class World:
             invitation_token=self.mailer.invitation_token(self.emails["invitee"]),
             spare_invitation=shares.grant(owner, project, unique_email("spare"), "viewer").id,
             spare_link=shares.create_link(owner, project, "viewer", 3600).id,
-            url_id=UUID(
-                self.trawl.urls.add_many(owner, project, ["https://example.com/matrix"]).extra[
-                    "items"
-                ][0]["id"]
-            ),
+            url_id=self._chunked_url(project),
         )
         if state == "archived":
             self.trawl.projects.archive(owner, project)
         elif state == "deleted":
             self.trawl.projects.delete(owner, project)
         return scene
+
+    def _chunked_url(self, project: UUID) -> UUID:
+        """A URL of the project taken through fetch, extract and chunk (with fakes)."""
+        added = self.trawl.urls.add_many(self.owner, project, ["https://example.com/matrix"])
+        url_id = UUID(added.extra["items"][0]["id"])
+        pipeline = Pipeline(
+            self.trawl.store,
+            FakeFetcher(page(article())),
+            FakeExtractor(),
+            self.trawl.url_details.blobs,
+        )
+        assert pipeline.fetch(url_id, uuid4(), 1).step == "extract"
+        assert pipeline.extract(url_id, 1).step == "chunk"
+        assert pipeline.chunk(url_id, 1).step == "done"
+        return url_id
 
     def headers(self, principal: str, scene: Scene) -> dict[str, str]:
         if principal == "anonymous":

@@ -94,6 +94,11 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", URLS, SHARED):                     "200 200 200 200 200 404 404 404 404 404 404 401",
     ("GET", URL, SHARED):                      "200 200 200 200 200 404 404 404 404 404 404 401",
     ("DELETE", URL, FRESH):                    "200 200 403 403 200 404 404 404 404 404 404 401",
+    ("POST", URL + "/refresh", SHARED):        "202 202 403 403 202 404 404 404 404 404 404 401",
+    ("GET", URL + "/versions", SHARED):        "200 200 200 200 200 404 404 404 404 404 404 401",
+    ("GET", URL + "/chunks", SHARED):          "200 200 200 200 200 404 404 404 404 404 404 401",
+    ("GET", URL + "/text", SHARED):            "200 200 200 200 200 404 404 404 404 404 404 401",
+    ("PATCH", PROJECT + "/settings", SHARED):  "200 403 403 403 403 404 404 404 404 404 404 401",
     # archived: readable; commands refused (409) once the role allows them
     ("GET", PROJECT, ARCHIVED):                "200 200 200 200 200 404 404 404 404 404 404 401",
     ("PATCH", PROJECT, ARCHIVED):              "409 403 403 403 403 404 404 404 404 404 404 401",
@@ -104,6 +109,9 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", URLS, ARCHIVED):                   "200 200 200 200 200 404 404 404 404 404 404 401",
     ("POST", URLS, ARCHIVED):                  "409 409 403 403 409 404 404 404 404 404 404 401",
     ("DELETE", URL, ARCHIVED):                 "409 409 403 403 409 404 404 404 404 404 404 401",
+    ("POST", URL + "/refresh", ARCHIVED):      "409 409 403 403 409 404 404 404 404 404 404 401",
+    ("GET", URL + "/text", ARCHIVED):          "200 200 200 200 200 404 404 404 404 404 404 401",
+    ("PATCH", PROJECT + "/settings", ARCHIVED):"409 403 403 403 403 404 404 404 404 404 404 401",
     # deleted: gone for everyone (live links included)
     ("GET", PROJECT, DELETED):                 "404 404 404 404 404 404 404 404 404 404 404 401",
     ("POST", PROJECT + "/restore", DELETED):   "404 404 404 404 404 404 404 404 404 404 404 401",
@@ -113,6 +121,9 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", URLS, DELETED):                   "404 404 404 404 404 404 404 404 404 404 404 401",
     ("GET", URL, DELETED):                     "404 404 404 404 404 404 404 404 404 404 404 401",
     ("DELETE", URL, DELETED):                  "404 404 404 404 404 404 404 404 404 404 404 401",
+    ("POST", URL + "/refresh", DELETED):       "404 404 404 404 404 404 404 404 404 404 404 401",
+    ("GET", URL + "/chunks", DELETED):         "404 404 404 404 404 404 404 404 404 404 404 401",
+    ("PATCH", PROJECT + "/settings", DELETED): "404 404 404 404 404 404 404 404 404 404 404 401",
 }
 # fmt: on
 
@@ -145,6 +156,7 @@ BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("PATCH", SHARE): lambda world: {"role": "editor"},
     ("POST", LINKS): lambda world: {"role": "viewer", "expires_in_seconds": 600},
     ("POST", URLS): lambda world: {"urls": ["https://example.com/matrix", "ftp://x/"]},
+    ("PATCH", PROJECT + "/settings"): lambda world: {"chunk_size": 900},
 }
 SIGNS_OUT = {("POST", AUTH + "/password")}  # the caller's token stops working
 # Litestar's OpenAPI router answers unknown schema documents with its own HTML page.

@@ -40,7 +40,16 @@ def test_a_created_project_reads_back_with_its_etag(api: Api, alice: dict[str, s
         "owner_id",
         "created_at",
         "updated_at",
+        "settings",
+        "url_counts",
     }
+    assert body["settings"] == {
+        "chunk_size": 1000,
+        "chunk_overlap": 150,
+        "refresh_interval_seconds": None,
+        "embedding_model": "wordllama/l2_supercat-256",
+    }
+    assert body["url_counts"]["pending"] == 0
 
 
 def test_rename_archive_restore_delete(api: Api, alice: dict[str, str]) -> None:

@@ -1,0 +1,61 @@
+"""A project's ingestion settings: chunking, periodic refresh, embedding model.
+
+`ProjectSettings` validates a complete set of values; the Project records
+each kind of change as its own event, so consumers (the re-chunker, the
+refresher, the re-vectorizer) follow only the facts they care about.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from domain.chunks import splitter
+from domain.projects import errors
+
+DEFAULT_EMBEDDING_MODEL = "wordllama/l2_supercat-256"
+MIN_REFRESH_SECONDS = 60
+MAX_REFRESH_SECONDS = 366 * 24 * 3600
+# provider/model[/dimensions]: e.g. wordllama/l2_supercat-256,
+# bedrock/amazon.titan-embed-text-v2:0/512
+_MODEL = re.compile(r"[a-z][a-z0-9-]*/[A-Za-z0-9][A-Za-z0-9_.:-]*(?:/[0-9]{1,5})?")
+MODEL_MAX_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    chunk_size: int = splitter.ChunkSettings.size
+    chunk_overlap: int = splitter.ChunkSettings.overlap
+    refresh_interval_seconds: int | None = None
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+
+    def __post_init__(self) -> None:
+        splitter.ChunkSettings(self.chunk_size, self.chunk_overlap)  # raises when invalid
+        check_refresh_interval(self.refresh_interval_seconds)
+        check_embedding_model(self.embedding_model)
+
+    @property
+    def chunking(self) -> splitter.ChunkSettings:
+        return splitter.ChunkSettings(self.chunk_size, self.chunk_overlap)
+
+
+def check_refresh_interval(seconds: int | None) -> None:
+    if seconds is None:
+        return
+    if (
+        not isinstance(seconds, int)
+        or isinstance(seconds, bool)
+        or not MIN_REFRESH_SECONDS <= seconds <= MAX_REFRESH_SECONDS
+    ):
+        raise errors.InvalidSettings(
+            f"refresh_interval_seconds must be null (off) or an integer from"
+            f" {MIN_REFRESH_SECONDS} to {MAX_REFRESH_SECONDS}"
+        )
+
+
+def check_embedding_model(model: str) -> None:
+    if not isinstance(model, str) or len(model) > MODEL_MAX_LENGTH or not _MODEL.fullmatch(model):
+        raise errors.InvalidSettings(
+            "embedding_model must look like provider/model[/dimensions],"
+            " e.g. wordllama/l2_supercat-256"
+        )
