@@ -243,6 +243,19 @@ class Fetcher(Protocol):
         ...
 
 
+class Robots(Protocol):
+    """robots.txt, as the site's owner wrote it (RFC 9309).
+
+    Adapter: infrastructure/fetching/robots.py (fetched through the Fetcher,
+    cached per origin). Raises FetchError (transient) when robots.txt cannot be
+    read for now (5xx, timeout), so the fetch is retried rather than blocked.
+    """
+
+    def allowed(self, url: str) -> bool:
+        """May Trawl fetch `url`?"""
+        ...
+
+
 @dataclass(frozen=True)
 class Job:
     """A queued job as the queue holds it (progress: next attempt, attempts so far)."""

@@ -85,6 +85,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     fetch_timeout_seconds: Annotated[
         float, _doc("Time limit of one fetch, redirects included."), msgspec.Meta(gt=0)
     ] = 30.0
+    fetch_respect_robots: Annotated[
+        bool, _doc("Honour robots.txt (a disallowed URL gets status `blocked`).")
+    ] = True
+    fetch_max_attempts: Annotated[
+        int, _doc("Attempts of a fetch before the URL is `failed`."), msgspec.Meta(ge=1, le=20)
+    ] = 5
+    blob_retention_seconds: Annotated[
+        int,
+        _doc("How long blobs no live URL version references are kept before deletion."),
+        msgspec.Meta(ge=0),
+    ] = 7 * 24 * 3600
     blob_dir: Annotated[
         str | None, _doc("Directory of fetched and extracted blobs; unset = <data dir>/blobs.")
     ] = None

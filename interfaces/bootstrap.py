@@ -43,6 +43,7 @@ from application.users.queries import UserQueries
 from infrastructure.auth.passwords import Argon2PasswordHasher
 from infrastructure.blobs.local import LocalBlobStore
 from infrastructure.extraction.trafilatura import TrafilaturaExtractor
+from infrastructure.fetching.robots import RobotsCache
 from infrastructure.fetching.safe import SafeFetcher
 from infrastructure.memory.recorder import MemoryRecorder
 from infrastructure.memory.vault import MemoryKeyVault
@@ -65,6 +66,8 @@ from infrastructure.postgres.vault import PostgresKeyVault
 from infrastructure.settings import Settings
 
 log = logging.getLogger(__name__)
+
+WATCHDOG_SECONDS = 30.0
 
 
 @dataclass
@@ -244,10 +247,23 @@ def bootstrap(
         blobs,
     )
     trawl.projectors = projectors
-    pipeline = Pipeline(store, _fetcher(settings), TrafilaturaExtractor(), blobs)
-    trawl.make_worker = lambda owner: Worker(
-        queue, pipeline, owner, per_host_limit=settings.per_host_concurrency
+    fetcher = _fetcher(settings)
+    pipeline = Pipeline(
+        store,
+        fetcher,
+        TrafilaturaExtractor(),
+        blobs,
+        max_attempts=settings.fetch_max_attempts,
+        robots=RobotsCache(fetcher) if settings.fetch_respect_robots else None,
     )
+    trawl.make_worker = lambda owner: Worker(
+        queue,
+        pipeline,
+        owner,
+        max_attempts=settings.fetch_max_attempts,
+        per_host_limit=settings.per_host_concurrency,
+    )
+    trawl.every(WATCHDOG_SECONDS, lambda: _watchdog(queue), "watchdog")
     trawl.ping = lambda: _ping(datastore)
     trawl._closers.append(watcher.stop)
     trawl.every(600, lambda: side_tables.purge_expired(datastore), "purge-idempotency")
@@ -298,6 +314,13 @@ def _blobs(settings: Settings) -> BlobStore:
             settings.s3_bucket, settings.s3_prefix, endpoint_url=settings.s3_endpoint_url
         )
     return LocalBlobStore(settings.blob_path)
+
+
+def _watchdog(queue: PostgresJobQueue) -> None:
+    """Free the jobs of dead workers at once (claims would take them over anyway)."""
+    freed = queue.release_expired()
+    if freed:
+        log.warning("watchdog: %d job leases had expired; their jobs are queued again", freed)
 
 
 def _ping(datastore: Any) -> bool:

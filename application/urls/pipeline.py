@@ -26,6 +26,7 @@ from application.ports import (
     FetchError,
     FetchRequest,
     FetchResult,
+    Robots,
 )
 from application.store import NotFound, TrawlStore
 from domain.chunks.splitter import CHUNKER_VERSION, ChunkSettings, chunk_id, split
@@ -41,6 +42,7 @@ Clock = Callable[[], datetime]
 ACTOR = "system:worker"
 
 EXTRACT, CHUNK, RETRY, DONE, FAILED, STALE = "extract", "chunk", "retry", "done", "failed", "stale"
+BLOCKED = "blocked"  # robots.txt disallows the URL
 PAUSED = "paused"  # the project is archived: try again later, the attempt does not count
 
 
@@ -53,7 +55,7 @@ _STALE = (errors.StaleLease, errors.StaleVersion, errors.UrlRemoved, NotFound)
 
 
 class Next(NamedTuple):
-    """What a step asks for next: extract, chunk, retry, done, failed, stale or paused."""
+    """What a step asks for next: extract, chunk, retry, done, failed, stale, blocked, paused."""
 
     step: str
     version: int | None = None
@@ -71,7 +73,9 @@ class Pipeline:
         clock: Clock = lambda: datetime.now(UTC),
         max_attempts: int = 5,
         jitter: Callable[[], float] = random.random,
+        robots: Robots | None = None,
     ) -> None:
+        self.robots = robots  # None: robots.txt is not consulted
         self.store = store
         self.fetcher = fetcher
         self.extractor = extractor
@@ -95,19 +99,24 @@ class Pipeline:
             return Next(PAUSED)
         except _STALE as stale:
             return Next(STALE, reason=type(stale).__name__)
+        try:
+            return self._fetch_started(ctx, url, lease_id, attempt)
+        except FetchError as failure:
+            return self._failed(ctx, url_id, lease_id, attempt, failure)
+        except _STALE as stale:
+            return Next(STALE, reason=type(stale).__name__)
+
+    def _fetch_started(self, ctx: Context, url: Url, lease_id: uuid.UUID, attempt: int) -> Next:
+        """robots.txt, then the conditional fetch; the outcome recorded."""
+        if self.robots is not None and not self.robots.allowed(url.url):
+            return self.store.retrying(lambda: self._blocked(ctx, url.id, lease_id))
         request = FetchRequest(
             url.url,
             etag=url.etag if url.current_version else None,
             last_modified=url.last_modified if url.current_version else None,
         )
-        try:
-            result = self.fetcher.fetch(request)
-        except FetchError as failure:
-            return self._failed(ctx, url_id, lease_id, attempt, failure)
-        try:
-            return self.store.retrying(lambda: self._fetched(ctx, url_id, lease_id, result))
-        except _STALE as stale:
-            return Next(STALE, reason=type(stale).__name__)
+        result = self.fetcher.fetch(request)
+        return self.store.retrying(lambda: self._fetched(ctx, url.id, lease_id, result))
 
     def _start(self, ctx: Context, url_id: uuid.UUID, lease_id: uuid.UUID, attempt: int) -> Url:
         url = self.store.load(Url, url_id)
@@ -119,6 +128,12 @@ class Pipeline:
         url.start_fetch(ctx, attempt, lease_id)
         self.store.commit(url)
         return url
+
+    def _blocked(self, ctx: Context, url_id: uuid.UUID, lease_id: uuid.UUID) -> Next:
+        url = self.store.load(Url, url_id)
+        url.record_blocked(ctx, lease_id)
+        self.store.commit(url)
+        return Next(BLOCKED)
 
     def _fetched(
         self, ctx: Context, url_id: uuid.UUID, lease_id: uuid.UUID, result: FetchResult

@@ -52,6 +52,7 @@ def enqueue_requests(curs: Cursor[DictRow], event: Any, rows: BatchRows) -> None
                 curs, request.kind, request.subject, {}, request.not_before, host=request.host
             )
             continue
+        rows.flush()  # URLs added earlier in this batch count too
         curs.execute(
             SQL("SELECT id, host FROM {} WHERE project_id = %s").format(
                 Identifier(TABLE + rows.suffix)

@@ -29,6 +29,7 @@ from application.store import InvalidRequest, NotFound, VersionConflict
 from domain.common import DomainError
 from domain.projects import errors as projects_errors
 from domain.shares import errors as shares_errors
+from domain.urls import errors as urls_errors
 from domain.users import errors as users_errors
 from interfaces.http.correlation import HEADER as REQUEST_ID_HEADER
 from interfaces.http.correlation import request_id
@@ -53,6 +54,7 @@ STATUS_OF: tuple[tuple[type[Exception], int, str], ...] = (
     (projects_errors.ProjectDeleted, 404, "not-found"),
     (projects_errors.ProjectArchived, 409, "project-archived"),
     (projects_errors.ProjectNotArchived, 409, "project-not-archived"),
+    (urls_errors.UrlRemoved, 409, "url-removed"),
     (users_errors.EmailTaken, 409, "email-taken"),
     (shares_errors.ShareEnded, 404, "not-found"),
     (shares_errors.InvitationClosed, 404, "not-found"),

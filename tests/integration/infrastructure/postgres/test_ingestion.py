@@ -85,3 +85,29 @@ def test_a_replayed_batch_queues_nothing_twice(trawl: Trawl, url: str) -> None:
     scheduler.catch_up()
     scheduler.catch_up()
     assert [row["subject_id"] for row in fetch_jobs(url)] == [url_id]
+
+
+def test_robots_txt_blocks_what_it_disallows_and_lets_the_rest_in(url: str, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "private").mkdir(parents=True)
+    (site / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n")
+    body = corpus_file(PAGE).read_bytes()
+    (site / "open.html").write_bytes(body)
+    (site / "private" / "closed.html").write_bytes(body)
+    with serving(site) as base:
+        trawl = start(url, str(tmp_path / "data"), fetch_allow_private_networks=True)
+        try:
+            open_id, closed_id = add(trawl, [base + "open.html", base + "private/closed.html"])
+            with following(trawl):
+                trawl.start_workers(1)
+
+                def settled() -> bool:
+                    statuses = {trawl.store.load(Url, i).status for i in (open_id, closed_id)}
+                    return statuses == {CHUNKED, "blocked"}
+
+                wait_until(settled, timeout=30, what="one URL chunked, one blocked")
+            closed = trawl.store.load(Url, closed_id)
+            assert (closed.status, closed.last_error, closed.versions) == ("blocked", "robots", [])
+            assert trawl.store.load(Url, open_id).status == CHUNKED
+        finally:
+            close_soon(trawl)
