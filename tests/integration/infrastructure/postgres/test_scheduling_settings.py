@@ -69,7 +69,7 @@ def test_turning_refresh_on_queues_refresh_jobs_one_interval_ahead(trawl: Trawl,
 
 
 def test_restoring_a_project_makes_its_postponed_fetches_due(trawl: Trawl, url: str) -> None:
-    owner, project, ids = project_with_urls(trawl, 2)
+    owner, project, _ = project_with_urls(trawl, 2)
     scheduler = projector(trawl, "scheduler")
     scheduler.catch_up()
     execute(url, "UPDATE trawl_jobs SET not_before = now() + interval '10 minutes'")
