@@ -13,7 +13,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from eventsourcing.persistence import InfrastructureFactory
@@ -26,6 +26,7 @@ from application.auth.tokens import TokenSigner
 from application.ports import BlobStore, Mailer, PasswordHasher, PositionWaiter
 from application.projections.access import AccessProjection
 from application.projections.base import Projection
+from application.projections.blobs import BlobsProjection
 from application.projections.projects import ProjectsProjection
 from application.projections.urls import UrlsProjection
 from application.projects.commands import ProjectCommands
@@ -37,6 +38,7 @@ from application.urls.commands import UrlCommands
 from application.urls.details import UrlDetails
 from application.urls.pipeline import Pipeline
 from application.urls.queries import UrlQueries, UrlsView
+from application.urls.retention import BlobReferences, sweep
 from application.urls.worker import Worker
 from application.users.commands import UserCommands
 from application.users.queries import UserQueries
@@ -53,7 +55,7 @@ from infrastructure.memory.views import (
     MemoryUrlsView,
     MemoryViews,
 )
-from infrastructure.postgres import access_view, projects_view, side_tables, urls_view
+from infrastructure.postgres import access_view, blobs_view, projects_view, side_tables, urls_view
 from infrastructure.postgres import vault as vault_module
 from infrastructure.postgres.database import library_env
 from infrastructure.postgres.positions import PositionWatcher
@@ -68,6 +70,7 @@ from infrastructure.settings import Settings
 log = logging.getLogger(__name__)
 
 WATCHDOG_SECONDS = 30.0
+SWEEP_SECONDS = 3600.0
 
 
 @dataclass
@@ -93,6 +96,9 @@ class Trawl:
     projectors: list[Projector] = field(default_factory=list)
     # Ingestion (Postgres only): each worker thread runs fetch/extract/chunk jobs.
     make_worker: Callable[[str], Worker] | None = None
+    # Blob retention (Postgres only): delete blobs nothing live references.
+    sweep_blobs: Callable[[], int] = lambda: 0
+    blob_references: BlobReferences | None = None
     ping: Callable[[], bool] = lambda: True
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -213,8 +219,13 @@ def bootstrap(
 
     store = TrawlStore(env, vault, recorder_factory, factory=factory)
 
-    projections: list[Projection] = [ProjectsProjection(), AccessProjection(), UrlsProjection()]
-    schemas = [projects_view.SCHEMA, access_view.SCHEMA, urls_view.SCHEMA]
+    projections: list[Projection] = [
+        ProjectsProjection(),
+        AccessProjection(),
+        UrlsProjection(),
+        BlobsProjection(),
+    ]
+    schemas = [projects_view.SCHEMA, access_view.SCHEMA, urls_view.SCHEMA, blobs_view.SCHEMA]
     projectors = [
         Projector(store, datastore, projection, schema)
         for projection, schema in zip(projections, schemas, strict=True)
@@ -264,11 +275,16 @@ def bootstrap(
         per_host_limit=settings.per_host_concurrency,
     )
     trawl.every(WATCHDOG_SECONDS, lambda: _watchdog(queue), "watchdog")
+    references = blobs_view.PostgresBlobReferences(datastore)
+    retention = timedelta(seconds=settings.blob_retention_seconds)
+    trawl.sweep_blobs = lambda: sweep(references, blobs, retention)
+    trawl.blob_references = references
     trawl.ping = lambda: _ping(datastore)
     trawl._closers.append(watcher.stop)
     trawl.every(600, lambda: side_tables.purge_expired(datastore), "purge-idempotency")
     if settings.projector if run_projectors is None else run_projectors:
         trawl.start_projectors()
+        trawl.every(SWEEP_SECONDS, trawl.sweep_blobs, "blob-retention")
     return trawl
 
 

@@ -207,9 +207,11 @@ class BatchRows:
     def _upsert(self, spec: TableSchema, rows: list[Row]) -> None:
         names = [c for c, _ in spec.columns]
         others = [c for c in names if c not in spec.key]
+        # A table of key columns only has nothing to update on a conflict.
+        action = "DO UPDATE SET {updates}" if others else "DO NOTHING"
         statement = SQL(
             "INSERT INTO {table} ({columns}) SELECT * FROM unnest({params})"
-            " ON CONFLICT ({key}) DO UPDATE SET {updates}"
+            " ON CONFLICT ({key}) " + action
         ).format(
             table=Identifier(spec.name + self.suffix),
             columns=SQL(", ").join(map(Identifier, names)),

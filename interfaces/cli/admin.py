@@ -1,4 +1,4 @@
-"""Administration: rebuild views, set roles, show settings."""
+"""Administration: rebuild views, set roles, sweep blobs, show settings."""
 
 from __future__ import annotations
 
@@ -45,6 +45,19 @@ def register(commands: Any) -> None:
     add_data_dir(set_role)
     set_role.set_defaults(handler=run_set_role)
 
+    blobs = commands.add_parser("blobs", help="blob storage").add_subparsers(
+        dest="blobs_command", required=True, metavar="COMMAND"
+    )
+    sweep = blobs.add_parser(
+        "sweep",
+        help="delete blobs no live URL version references (after TRAWL_BLOB_RETENTION_SECONDS)",
+        description="Delete every blob whose URLs were all removed, or whose projects were "
+        "deleted, longer ago than the retention period. `trawl serve` and `trawl projector` "
+        "also do this every hour.",
+    )
+    add_data_dir(sweep)
+    sweep.set_defaults(handler=run_sweep)
+
     show = commands.add_parser(
         "settings", help="list the TRAWL_* settings", description="List every TRAWL_* setting."
     )
@@ -79,6 +92,14 @@ def run_rebuild(args: argparse.Namespace) -> int:
 
                 count = rebuild(known[name], report)
             print(f"rebuilt {name}: {count} events read, swapped in", flush=True)
+    return 0
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    with trawl(settings, projectors=False) as app:
+        deleted = app.sweep_blobs()
+    print(f"deleted {deleted} blobs (retention {settings.blob_retention_seconds} s)")
     return 0
 
 
