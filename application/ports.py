@@ -337,6 +337,19 @@ class JobQueue(Protocol):
         """Release the job to run again later (backoff); False when the lease was lost."""
         ...
 
+    def advance(
+        self,
+        lease: Lease,
+        kind: str,
+        payload: Mapping[str, Any],
+        owner: str,
+        lease_seconds: float,
+    ) -> Lease | None:
+        """Complete the job and lease the next step's job to `owner` in one go;
+        None when the lease was lost or the next job is someone else's (it is
+        queued all the same)."""
+        ...
+
     def postpone(self, lease: Lease, not_before: datetime | timedelta) -> bool:
         """Like `retry`, but this claim does not count as an attempt (a paused project)."""
         ...

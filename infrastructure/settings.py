@@ -85,6 +85,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     fetch_timeout_seconds: Annotated[
         float, _doc("Time limit of one fetch, redirects included."), msgspec.Meta(gt=0)
     ] = 30.0
+    extract_processes: Annotated[
+        int,
+        _doc(
+            "Child processes that extract main text (CPU work the worker threads hand over);"
+            " -1 = one per core (at most 4), 0 = in the worker threads."
+        ),
+        msgspec.Meta(ge=-1),
+    ] = -1
     fetch_respect_robots: Annotated[
         bool, _doc("Honour robots.txt (a disallowed URL gets status `blocked`).")
     ] = True

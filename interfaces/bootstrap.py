@@ -23,7 +23,7 @@ from eventsourcing.utils import Environment
 from application.access import AccessPolicy, AccessView
 from application.auth.commands import AuthService
 from application.auth.tokens import TokenSigner
-from application.ports import BlobStore, Mailer, PasswordHasher, PositionWaiter
+from application.ports import BlobStore, Extractor, Mailer, PasswordHasher, PositionWaiter
 from application.projections.access import AccessProjection
 from application.projections.base import Projection
 from application.projections.blobs import BlobsProjection
@@ -39,11 +39,12 @@ from application.urls.details import UrlDetails
 from application.urls.pipeline import Pipeline
 from application.urls.queries import UrlQueries, UrlsView
 from application.urls.retention import BlobReferences, sweep
-from application.urls.worker import Worker
+from application.urls.worker import Doorbell, Worker
 from application.users.commands import UserCommands
 from application.users.queries import UserQueries
 from infrastructure.auth.passwords import Argon2PasswordHasher
 from infrastructure.blobs.local import LocalBlobStore
+from infrastructure.extraction.pool import PooledExtractor
 from infrastructure.extraction.trafilatura import TrafilaturaExtractor
 from infrastructure.fetching.robots import RobotsCache
 from infrastructure.fetching.safe import SafeFetcher
@@ -56,6 +57,7 @@ from infrastructure.memory.views import (
     MemoryViews,
 )
 from infrastructure.postgres import access_view, blobs_view, projects_view, side_tables, urls_view
+from infrastructure.postgres import queue as queue_module
 from infrastructure.postgres import vault as vault_module
 from infrastructure.postgres.database import library_env
 from infrastructure.postgres.positions import PositionWatcher
@@ -241,6 +243,8 @@ def bootstrap(
             rebuild(projector)
     watcher = PositionWatcher(datastore)
     watcher.on(vault_module.CHANNEL, vault.evict, on_connect=vault.clear_cache)
+    doorbell = Doorbell()
+    watcher.on(queue_module.CHANNEL, doorbell.ring, on_connect=doorbell.ring)
     watcher.start()
     access = access_view.PostgresAccessView(datastore)
     blobs = _blobs(settings)
@@ -259,10 +263,11 @@ def bootstrap(
     )
     trawl.projectors = projectors
     fetcher = _fetcher(settings)
+    extractor = _extractor(settings)
     pipeline = Pipeline(
         store,
         fetcher,
-        TrafilaturaExtractor(),
+        extractor,
         blobs,
         max_attempts=settings.fetch_max_attempts,
         robots=RobotsCache(fetcher) if settings.fetch_respect_robots else None,
@@ -273,7 +278,10 @@ def bootstrap(
         owner,
         max_attempts=settings.fetch_max_attempts,
         per_host_limit=settings.per_host_concurrency,
+        wake=doorbell.new_event(),
     )
+    if isinstance(extractor, PooledExtractor):
+        trawl._closers.append(extractor.close)
     trawl.every(WATCHDOG_SECONDS, lambda: _watchdog(queue), "watchdog")
     references = blobs_view.PostgresBlobReferences(datastore)
     retention = timedelta(seconds=settings.blob_retention_seconds)
@@ -320,6 +328,15 @@ def _fetcher(settings: Settings) -> SafeFetcher:
         max_bytes=settings.fetch_max_bytes,
         total_timeout=settings.fetch_timeout_seconds,
     )
+
+
+def _extractor(settings: Settings) -> Extractor:
+    if settings.extract_processes == 0:
+        return TrafilaturaExtractor()  # in the worker threads
+    processes = settings.extract_processes
+    if processes < 0:
+        processes = min(os.cpu_count() or 1, 4)
+    return PooledExtractor(processes)
 
 
 def _blobs(settings: Settings) -> BlobStore:

@@ -3,7 +3,9 @@
 Jobs are `fetch` (payload ignored: the attempt and fencing token come from
 the lease), `extract` and `chunk` (payload `{"version": n}`; a chunk job
 without a version re-chunks the current one with the project's settings), and
-`refresh` (the project's refresh interval came round). A fetch of an archived
+`refresh` (the project's refresh interval came round). The worker that
+finishes a step takes the next step's job itself (`advance`: queued, leased
+and the current job completed in one transaction) and runs it at once. A fetch of an archived
 project's URL is postponed (`paused`) without counting as an attempt. The next job is
 queued before the current one is completed, so a worker dying in between
 leaves a repeated job (harmless: the steps are fenced and idempotent), never a
@@ -30,6 +32,25 @@ KINDS = (FETCH, EXTRACT, CHUNK, REFRESH)
 PAUSE = timedelta(minutes=10)
 
 
+class Doorbell:
+    """Wakes idle workers when jobs arrive (rung by the queue's notifications)."""
+
+    def __init__(self) -> None:
+        self._events: list[threading.Event] = []
+        self._lock = threading.Lock()
+
+    def new_event(self) -> threading.Event:
+        event = threading.Event()
+        with self._lock:
+            self._events.append(event)
+        return event
+
+    def ring(self, _: str = "") -> None:
+        with self._lock:
+            for event in self._events:
+                event.set()
+
+
 class Worker:
     def __init__(
         self,
@@ -42,7 +63,9 @@ class Worker:
         idle_seconds: float = 0.5,
         max_attempts: int = 5,
         per_host_limit: int | None = None,
+        wake: threading.Event | None = None,
     ) -> None:
+        self.wake = wake or threading.Event()  # set: jobs may have arrived
         self.queue = queue
         self.pipeline = pipeline
         self.owner = owner
@@ -58,7 +81,13 @@ class Worker:
         leases = self.queue.claim(kind, self.owner, self.lease_seconds, per_host_limit=per_host)
         if not leases:
             return False
-        lease = leases[0]
+        lease: Lease | None = leases[0]
+        while lease is not None:  # a URL's next steps run here at once, still leased
+            lease = self._run(lease)
+        return True
+
+    def _run(self, lease: Lease) -> Lease | None:
+        """Run one job; the lease of the next step's job when we hold it."""
         try:
             outcome = self._step(lease)
         except Exception:
@@ -68,9 +97,8 @@ class Worker:
                 self.queue.complete(lease)
             else:
                 self.queue.retry(lease, retry_delay(lease.attempt, random.random()))
-            return True
-        self._follow(lease, outcome)
-        return True
+            return None
+        return self._follow(lease, outcome)
 
     def run(self, stop: threading.Event) -> None:
         """Run jobs of every kind until `stop` is set.
@@ -90,8 +118,13 @@ class Worker:
             if busy:
                 pause = self.idle_seconds
             else:
-                stop.wait(pause)
-                pause = min(pause * 2, 8 * self.idle_seconds)
+                # Woken by the doorbell when jobs are enqueued; polling remains
+                # for jobs that fall due later (retries, refreshes).
+                if self.wake.wait(pause):
+                    pause = self.idle_seconds
+                else:
+                    pause = min(pause * 2, 8 * self.idle_seconds)
+                self.wake.clear()
 
     def _step(self, lease: Lease) -> Next:
         if lease.kind == FETCH:
@@ -105,18 +138,22 @@ class Worker:
             return self.pipeline.chunk(lease.subject_id, None if version is None else int(version))
         raise ValueError(f"unknown job kind {lease.kind!r}")
 
-    def _follow(self, lease: Lease, outcome: Next) -> None:
+    def _follow(self, lease: Lease, outcome: Next) -> Lease | None:
         if outcome.step == PAUSED:
             if not self.queue.postpone(lease, PAUSE):
                 logger.info("lease lost before postponing %s", lease.subject_id)
-            return
+            return None
         if outcome.step == RETRY and outcome.at is not None:
             # As a delay, so the queue counts it on its own clock.
             delay = max(outcome.at - self.pipeline.clock(), timedelta(0))
             if not self.queue.retry(lease, delay):
                 logger.info("lease lost before retrying %s", lease.subject_id)
-            return
+            return None
         if outcome.step in (EXTRACT, CHUNK):
-            self.queue.enqueue(outcome.step, lease.subject_id, {"version": outcome.version})
+            # The next step's job is queued and leased to us in the same
+            # transaction that completes this one: a crash leaves it queued.
+            payload = {"version": outcome.version}
+            return self.queue.advance(lease, outcome.step, payload, self.owner, self.lease_seconds)
         if not self.queue.complete(lease):
             logger.info("lease lost before completing %s %s", lease.kind, lease.subject_id)
+        return None

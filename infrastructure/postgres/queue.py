@@ -26,7 +26,8 @@ a projector), so the job commits or rolls back with their rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -55,6 +56,7 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS trawl_jobs_leased ON trawl_jobs (leased_until)"
     " WHERE lease_id IS NOT NULL",
 )
+CHANNEL = "trawl_jobs"  # NOTIFY'd with the kind whenever a job is enqueued
 # not_before as given: an absolute time, or a delay from the database's now().
 _AT = "coalesce(%(at)s::timestamptz, now() + %(delay)s::interval)"
 _LIVE = "lease_id IS NOT NULL AND leased_until > now()"
@@ -112,6 +114,8 @@ def enqueue_in(
     )
     row = curs.fetchone()
     assert row is not None
+    # Delivered at commit (once per transaction): idle workers wake up at once.
+    curs.execute("SELECT pg_notify(%s, %s)", (CHANNEL, kind))
     return UUID(str(row["id"]))
 
 
@@ -123,6 +127,20 @@ def wake_in(curs: Cursor[DictRow], kind: str, subject_ids: list[UUID]) -> int:
         (kind, subject_ids),
     )
     return curs.rowcount
+
+
+def _complete_in(curs: Cursor[DictRow], lease: Lease) -> bool:
+    fence = (lease.job_id, lease.lease_id)
+    curs.execute("DELETE FROM trawl_jobs WHERE id = %s AND lease_id = %s AND NOT rerun", fence)
+    deleted = curs.rowcount
+    if not deleted:
+        # Enqueued again while we worked (`rerun`): run it once more, as a fresh job.
+        curs.execute(
+            f"UPDATE trawl_jobs SET {_FREE}, attempts = 0, updated_at = now()"
+            " WHERE id = %s AND lease_id = %s",
+            fence,
+        )
+    return bool(deleted or curs.rowcount)
 
 
 def _lease(row: DictRow) -> Lease:
@@ -148,6 +166,18 @@ class PostgresJobQueue:
             for statement in DDL:
                 curs.execute(statement)
 
+    @contextmanager
+    def _transaction(self) -> Iterator[Cursor[DictRow]]:
+        """A queue transaction that does not wait for the WAL flush.
+
+        Safe because every step is fenced and idempotent: a queue change lost
+        in a database crash (commits stay in order) only repeats a job, or
+        lets its lease expire and the job be taken over.
+        """
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("SET LOCAL synchronous_commit = off")
+            yield curs
+
     def enqueue(
         self,
         kind: str,
@@ -157,7 +187,7 @@ class PostgresJobQueue:
         *,
         host: str | None = None,
     ) -> UUID:
-        with self.datastore.transaction(commit=True) as curs:
+        with self._transaction() as curs:
             return enqueue_in(curs, kind, subject_id, payload, not_before, host=host)
 
     def claim(
@@ -171,7 +201,7 @@ class PostgresJobQueue:
         if lease_seconds <= 0 or limit < 1 or (per_host_limit is not None and per_host_limit < 1):
             raise ValueError("lease_seconds, limit and per_host_limit must be positive")
         params = {"kind": kind, "owner": owner, "lease": lease_seconds, "limit": limit}
-        with self.datastore.transaction(commit=True) as curs:
+        with self._transaction() as curs:
             if per_host_limit is None:
                 curs.execute(_CLAIM.format(eligible=""), params)
             else:
@@ -193,20 +223,42 @@ class PostgresJobQueue:
         )
 
     def complete(self, lease: Lease) -> bool:
-        with self.datastore.transaction(commit=True) as curs:
-            fence = (lease.job_id, lease.lease_id)
+        with self._transaction() as curs:
+            return _complete_in(curs, lease)
+
+    def advance(
+        self,
+        lease: Lease,
+        kind: str,
+        payload: Mapping[str, Any],
+        owner: str,
+        lease_seconds: float,
+    ) -> Lease | None:
+        """Complete `lease`'s job and take the next step's job (`kind`) for the same
+        owner at once: one transaction instead of enqueue, complete and claim.
+        None when our lease was lost, or the next job is leased by someone else
+        (it is queued all the same)."""
+        with self._transaction() as curs:
+            enqueue_in(curs, kind, lease.subject_id, payload)
             curs.execute(
-                "DELETE FROM trawl_jobs WHERE id = %s AND lease_id = %s AND NOT rerun", fence
+                "UPDATE trawl_jobs SET lease_id = gen_random_uuid(), lease_owner = %(owner)s,"
+                " leased_until = now() + make_interval(secs => %(lease)s), attempts = attempts + 1,"
+                " rerun = false, updated_at = now()"
+                " WHERE kind = %(kind)s AND subject_id = %(subject)s"
+                f" AND NOT ({_LIVE}) AND EXISTS (SELECT 1 FROM trawl_jobs"
+                f" WHERE id = %(job)s AND lease_id = %(fence)s) RETURNING {_LEASE_COLUMNS}",
+                {
+                    "owner": owner,
+                    "lease": lease_seconds,
+                    "kind": kind,
+                    "subject": lease.subject_id,
+                    "job": lease.job_id,
+                    "fence": lease.lease_id,
+                },
             )
-            deleted = curs.rowcount
-            if not deleted:
-                # Enqueued again while we worked (`rerun`): run it once more, as a fresh job.
-                curs.execute(
-                    f"UPDATE trawl_jobs SET {_FREE}, attempts = 0, updated_at = now()"
-                    " WHERE id = %s AND lease_id = %s",
-                    fence,
-                )
-            return bool(deleted or curs.rowcount)
+            row = curs.fetchone()
+            _complete_in(curs, lease)
+            return _lease(row) if row else None
 
     def retry(self, lease: Lease, not_before: datetime | timedelta) -> bool:
         when = _when(not_before)
@@ -225,7 +277,7 @@ class PostgresJobQueue:
         )
 
     def release_expired(self) -> int:
-        with self.datastore.transaction(commit=True) as curs:
+        with self._transaction() as curs:
             curs.execute(
                 f"UPDATE trawl_jobs SET {_FREE}, updated_at = now()"
                 " WHERE lease_id IS NOT NULL AND leased_until <= now()"
@@ -254,11 +306,11 @@ class PostgresJobQueue:
         return Job(job_id=row.pop("id"), **row) if row else None
 
     def delete_for(self, subject_id: UUID) -> int:
-        with self.datastore.transaction(commit=True) as curs:
+        with self._transaction() as curs:
             curs.execute("DELETE FROM trawl_jobs WHERE subject_id = %s", (subject_id,))
             return curs.rowcount
 
     def _fenced(self, sql: str, params: Any) -> bool:
-        with self.datastore.transaction(commit=True) as curs:
+        with self._transaction() as curs:
             curs.execute(sql, params)
             return curs.rowcount == 1

@@ -1,0 +1,159 @@
+"""Section `ingestion`: the 227 corpus pages, added -> all chunked, end to end.
+
+The pages of ../shared/corpus/html are served by `python -m http.server`
+processes on four loopback addresses (127.0.0.2 ... 127.0.0.5), so per-host
+politeness (`TRAWL_PER_HOST_CONCURRENCY`, default 2) applies as it would on
+the web. Trawl runs as `trawl serve` wires it (projectors and
+`TRAWL_WORKERS` worker threads in one process, robots.txt honoured) on a fresh
+database; one bulk add of every URL starts the clock, the last URL reaching
+`chunked` stops it. Reported: pages/s and chunks/s.
+
+Baseline, same run, same pages: the raw in-process rate of extracting
+(trafilatura) and chunking (splitter v1) the page bytes already in memory,
+on one thread. The pipeline's extra work (HTTP fetch, robots.txt, blobs,
+four events per URL, the queue, projections) must cost at most 20% of that
+rate (target: ingestion >= 0.8x).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+
+from application.auth.principal import Caller
+from bench.extraction import CORPUS
+from bench.report import Figure
+from domain.chunks.splitter import ChunkSettings, split
+from infrastructure.extraction.trafilatura import TrafilaturaExtractor
+from infrastructure.settings import Settings
+from interfaces.bootstrap import bootstrap
+
+HOSTS = ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5")
+TARGET = 0.8
+TIMEOUT = 600.0
+
+
+def pages() -> list[Path]:
+    return sorted((CORPUS / "html").rglob("*.html"))
+
+
+def baseline(files: list[Path]) -> tuple[float, int]:
+    """(pages/s, chunks) of extract + chunk on the bytes, one thread."""
+    extractor, settings, chunks = TrafilaturaExtractor(), ChunkSettings(), 0
+    bodies = [f.read_bytes() for f in files]
+    started = time.perf_counter()
+    for file, body in zip(files, bodies, strict=True):
+        try:
+            text = extractor.extract(body, url=file.as_uri(), content_type="text/html").text
+        except Exception:
+            continue
+        chunks += len(split(text, settings))
+    return len(files) / (time.perf_counter() - started), chunks
+
+
+def serve_corpus(stack: ExitStack, port: int) -> None:
+    for host in HOSTS:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(port), "--bind", host],
+            cwd=CORPUS / "html",
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        stack.callback(process.wait, 10)
+        stack.callback(process.terminate)
+    time.sleep(1.0)  # let them bind
+
+
+def ingest(url: str, files: list[Path], port: int, workers: int) -> tuple[float, int, dict]:
+    """Seconds from the bulk add to the last URL chunked; chunks; final counts."""
+    root = CORPUS / "html"
+    addresses = [
+        f"http://{HOSTS[i % len(HOSTS)]}:{port}/{f.relative_to(root).as_posix()}"
+        for i, f in enumerate(files)
+    ]
+    with tempfile.TemporaryDirectory(prefix="trawl-bench-ingest-") as data_dir:
+        settings = Settings(
+            data_dir=data_dir,
+            database_url=url,
+            fetch_allow_private_networks=True,
+            workers=workers,
+        )
+        trawl = bootstrap(settings, url, run_projectors=True)
+        try:
+            owner = Caller.user(uuid.uuid4(), "user")
+            project = trawl.projects.create(owner, "Corpus").id
+            trawl.start_workers(workers)
+            started = time.perf_counter()
+            trawl.urls.add_many(owner, project, addresses)
+            counts: dict = {}
+            while time.perf_counter() - started < TIMEOUT:
+                counts = trawl.url_queries.view.counts(project)
+                settled = sum(counts.get(s, 0) for s in ("chunked", "failed", "blocked"))
+                if settled >= len(addresses):
+                    break
+                time.sleep(0.05)
+            seconds = time.perf_counter() - started
+            chunks = trawl_chunks(trawl, project)
+        finally:
+            trawl.close()
+    return seconds, chunks, counts
+
+
+def trawl_chunks(trawl: object, project: uuid.UUID) -> int:
+    from domain.urls.aggregate import Url
+
+    total = 0
+    view = trawl.url_queries.view  # type: ignore[attr-defined]
+    for item in view.in_project(project, None, 10_000, None):
+        chunking = trawl.store.load(Url, item.id).chunking  # type: ignore[attr-defined]
+        total += len(chunking.chunks) if chunking else 0
+    return total
+
+
+def run(url: str, command: str, workers: int = 2, port: int = 18765) -> list[Figure]:
+    files = pages()
+    print(f"ingestion: baseline extract+chunk of {len(files)} pages ...", flush=True)
+    base_rate, base_chunks = baseline(files)
+    with ExitStack() as stack:
+        serve_corpus(stack, port)
+        print(
+            f"ingestion: {len(files)} URLs over {len(HOSTS)} hosts, {workers} workers", flush=True
+        )
+        seconds, chunks, counts = ingest(url, files, port, workers)
+    rate = len(files) / seconds
+    details = {
+        "pages": len(files),
+        "seconds": round(seconds, 2),
+        "counts": counts,
+        "workers": workers,
+        "baseline_chunks": base_chunks,
+    }
+    return [
+        Figure(
+            "ingestion",
+            "pages/s, add -> all chunked",
+            rate,
+            "extract+chunk in process, 1 thread",
+            base_rate,
+            "pages/s",
+            target=f">= {TARGET}x",
+            passed=rate >= TARGET * base_rate,
+            command=command,
+            details=details,
+        ),
+        Figure(
+            "ingestion",
+            "chunks/s, add -> all chunked",
+            chunks / seconds,
+            "extract+chunk in process, 1 thread",
+            base_chunks * base_rate / len(files),
+            "chunks/s",
+            command=command,
+            details={"chunks": chunks},
+        ),
+    ]

@@ -1,0 +1,65 @@
+"""Extraction in worker processes: the Extractor port over a process pool.
+
+Extraction is pure-Python CPU work (trafilatura, lxml), so worker THREADS
+share one core through the GIL however many there are. `PooledExtractor`
+sends each page to a pool of `processes` child processes (each with its own
+TrafilaturaExtractor), so extraction uses every core while the threads do
+the I/O. Children are started with `spawn` (never `fork` a process that runs
+threads) once, on first use, and live until `close()`; a child that dies is
+replaced by the executor breaking and a fresh pool on the next call.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from application.ports import Extracted
+from infrastructure.extraction.trafilatura import TrafilaturaExtractor
+
+_EXTRACTOR: TrafilaturaExtractor | None = None
+
+
+def _extract(body: bytes, url: str, content_type: str) -> Extracted:
+    """Runs in a child: one extractor per process, built on first use."""
+    global _EXTRACTOR  # noqa: PLW0603 - the child's own extractor
+    if _EXTRACTOR is None:
+        _EXTRACTOR = TrafilaturaExtractor()
+    return _EXTRACTOR.extract(body, url=url, content_type=content_type)
+
+
+class PooledExtractor:
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def extract(self, body: bytes, *, url: str, content_type: str) -> Extracted:
+        """As TrafilaturaExtractor.extract, in a child process (ExtractionFailed is re-raised)."""
+        try:
+            return self._executor().submit(_extract, body, url, content_type).result()
+        except BrokenProcessPool:
+            self._reset()
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    self.processes, mp_context=multiprocessing.get_context("spawn")
+                )
+            return self._pool
+
+    def _reset(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
