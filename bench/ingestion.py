@@ -35,7 +35,7 @@ from interfaces.bootstrap import bootstrap
 
 HOSTS = ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5")
 TARGET = 0.8
-TIMEOUT = 600.0
+TIMEOUT = 120.0
 
 
 def pages() -> list[Path]:
