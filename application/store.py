@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from application import records
+from application.audit.ports import AuditLog
 from application.personal import PersonalDataMapper
 from application.ports import KeyVault, SideTables
 from domain import registry as _registry  # noqa: F401 - registers every event topic
@@ -113,6 +114,12 @@ class TrawlStore(Application[UUID]):
         """Strongly consistent reads of the side records."""
         side: SideTables = self.recorder  # type: ignore[assignment]
         return side
+
+    @property
+    def audit_log(self) -> AuditLog:
+        """The raw log and its hash chain (both recorders implement it)."""
+        log: AuditLog = self.recorder  # type: ignore[assignment]
+        return log
 
     @property
     def vault(self) -> KeyVault:

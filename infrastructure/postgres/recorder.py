@@ -31,7 +31,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
 from application import records
-from infrastructure.postgres import side_tables
+from infrastructure.postgres import chain, side_tables
 
 
 @dataclass
@@ -43,7 +43,7 @@ class _Request:
     error: BaseException | None = None
 
 
-class TrawlRecorder(side_tables.SideTableReads, PostgresApplicationRecorder):
+class TrawlRecorder(side_tables.SideTableReads, chain.AuditReads, PostgresApplicationRecorder):
     """The Postgres application recorder of Trawl's one log."""
 
     def __init__(
@@ -55,7 +55,9 @@ class TrawlRecorder(side_tables.SideTableReads, PostgresApplicationRecorder):
         max_batch: int = 200,
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
-        self.sql_create_statements.extend(Composed([SQL(s)]) for s in side_tables.DDL)
+        self.sql_create_statements.extend(
+            Composed([SQL(s)]) for s in (*side_tables.DDL, *chain.DDL)
+        )
         self.group_commit = group_commit
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Request] = queue.SimpleQueue()
@@ -70,7 +72,7 @@ class TrawlRecorder(side_tables.SideTableReads, PostgresApplicationRecorder):
                 Identifier(self.channel_name),
             )
             .as_string()
-        )
+        ) + f"; {chain.HEAD}"  # the chain's head link, in the same round trip
         # Column arrays dump faster than an array of composite values.
         self._insert = (
             SQL(
@@ -147,6 +149,7 @@ class TrawlRecorder(side_tables.SideTableReads, PostgresApplicationRecorder):
             conn.cursor() as curs,
         ):
             curs.execute(self._prelude)
+            previous = chain.read_head(curs)
             ids = self._insert_rows(curs, events)
             offset = 0
             head: int | None = ids[-1] if ids else None
@@ -158,7 +161,7 @@ class TrawlRecorder(side_tables.SideTableReads, PostgresApplicationRecorder):
                         head = self._head(curs)
                     position = max(request.ids, default=head)
                     side_tables.write(curs, request.side, position)
-            self._after_insert(curs, events, ids)
+            self._after_insert(curs, events, ids, previous)
 
     def _insert_rows(self, curs: Cursor[DictRow], events: Sequence[StoredEvent]) -> list[int]:
         if not events:
@@ -181,6 +184,13 @@ class TrawlRecorder(side_tables.SideTableReads, PostgresApplicationRecorder):
         return int(row["max"] or 0) if row else 0
 
     def _after_insert(
-        self, curs: Cursor[DictRow], events: Sequence[StoredEvent], ids: Sequence[int]
+        self,
+        curs: Cursor[DictRow],
+        events: Sequence[StoredEvent],
+        ids: Sequence[int],
+        previous: bytes,
     ) -> None:
-        """Hook inside the insert transaction, after the events have positions."""
+        """Inside the insert transaction, after the events have positions:
+        link them into the audit hash chain after `previous`, the head link
+        read under the table lock (which orders the links)."""
+        chain.append(curs, events, ids, previous)
