@@ -28,9 +28,13 @@ from application.audit.ports import AuditLog
 from application.personal import PersonalDataMapper
 from application.ports import KeyVault, SideTables
 from domain import registry as _registry  # noqa: F401 - registers every event topic
+from domain.projects.aggregate import Project
+from domain.urls.aggregate import Url
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
+
+SNAPSHOT_EVERY = 100
 
 RecorderFactory = Callable[[InfrastructureFactory[Any]], ApplicationRecorder]
 
@@ -87,6 +91,9 @@ class TrawlStore(Application[UUID]):
     """One application, one stored-events table, one global ordered log."""
 
     name = "trawl"
+    # Snapshots make past states cheap to rebuild (the audit's state-at-version).
+    # Only aggregates without personal data: a snapshot holds state in plaintext.
+    snapshotting_intervals = {Project: SNAPSHOT_EVERY, Url: SNAPSHOT_EVERY}
 
     def __init__(
         self,

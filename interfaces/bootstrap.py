@@ -21,6 +21,8 @@ from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import Environment
 
 from application.access import AccessPolicy, AccessView
+from application.audit.ports import DeletionCheck, RebuildCheck
+from application.audit.queries import AuditQueries
 from application.auth.commands import AuthService
 from application.auth.tokens import TokenSigner
 from application.ports import BlobStore, Mailer, PasswordHasher, PositionWaiter
@@ -84,6 +86,10 @@ class Trawl:
     positions: PositionWaiter
     jwt_secret: str
     views: tuple[str, ...]
+    audit: AuditQueries
+    # Pluggable audit checks: each component (views, search, blobs) registers its own.
+    rebuild_checks: list[RebuildCheck] = field(default_factory=list)
+    deletion_checks: list[DeletionCheck] = field(default_factory=list)
     projectors: list[Projector] = field(default_factory=list)
     # Ingestion (Postgres only): each worker thread runs fetch/extract/chunk jobs.
     make_worker: Callable[[str], Worker] | None = None
@@ -180,6 +186,7 @@ def _wire(
         positions=positions,
         jwt_secret=secret,
         views=tuple(p.name for p in projections),
+        audit=AuditQueries(store),
     )
 
 
@@ -193,6 +200,7 @@ def bootstrap(
 ) -> Trawl:
     """Trawl on Postgres: tables are created (idempotently) on start."""
     env = library_env(database_url, settings.db_pool_size, settings.db_max_overflow)
+    env["IS_SNAPSHOTTING_ENABLED"] = "y"  # TrawlStore.snapshotting_intervals
     factory = PostgresFactory(Environment(TrawlStore.name, env))
     datastore = factory.datastore
     vault = PostgresKeyVault(datastore)

@@ -81,6 +81,10 @@ class MemoryRecorder(POPOApplicationRecorder):
                 self.keys[key_id] = (key_hash, row)
             case records.ApiKeyRemove(key_id):
                 self.keys.pop(key_id, None)
+            case records.PrincipalRemove(user_id):
+                self.principals.pop(user_id, None)
+                for key_id in [k for k, (_, row) in self.keys.items() if row.user_id == user_id]:
+                    del self.keys[key_id]
 
     def _link(self, events: Sequence[StoredEvent], ids: Sequence[int]) -> None:
         previous = self.chain_head()[1]
