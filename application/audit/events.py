@@ -101,16 +101,16 @@ def state_of(aggregate: Aggregate) -> dict[str, Any]:
 
 def plain(value: Any) -> Any:
     """JSON-ready: ids and times as strings, containers as lists and dicts."""
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return plain(value.value)
+    if isinstance(value, UUID | datetime | Enum):
+        return (
+            value.isoformat()
+            if isinstance(value, datetime)
+            else str(getattr(value, "value", value))
+        )
+    if hasattr(value, "__dataclass_fields__"):
+        value = vars(value)
     if isinstance(value, dict):
         return {str(plain(k)): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [plain(v) for v in value]
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: plain(v) for k, v in vars(value).items()}
     return value

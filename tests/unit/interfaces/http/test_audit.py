@@ -17,7 +17,7 @@ CLI = Context.system("test")
 
 
 def auditor(api: Api, trawl: Trawl, role: str = "auditor") -> dict[str, str]:
-    auth, email = api.verified_user(role)
+    _, email = api.verified_user(role)
     trawl.users.set_role(CLI, email, role)
     return bearer(api.token(email).json()["access_token"])
 
