@@ -56,9 +56,11 @@ from infrastructure.memory.views import (
 from infrastructure.postgres import access_view, projects_view, side_tables, urls_view
 from infrastructure.postgres import vault as vault_module
 from infrastructure.postgres.database import library_env
+from infrastructure.postgres.deletion_check import JobQueueDeletionCheck, ViewDeletionCheck
 from infrastructure.postgres.positions import PositionWatcher
 from infrastructure.postgres.projector import Projector
 from infrastructure.postgres.queue import PostgresJobQueue
+from infrastructure.postgres.rebuild_check import ViewRebuildCheck
 from infrastructure.postgres.recorder import TrawlRecorder
 from infrastructure.postgres.scheduler import scheduler_projector
 from infrastructure.postgres.vault import PostgresKeyVault
@@ -241,6 +243,10 @@ def bootstrap(
         projections,
     )
     trawl.projectors = projectors
+    # The audit's checks of what Postgres derives; search and blobs add theirs.
+    trawl.rebuild_checks.extend(ViewRebuildCheck(p) for p in projectors)
+    trawl.deletion_checks.append(ViewDeletionCheck(datastore, [p.schema for p in projectors]))
+    trawl.deletion_checks.append(JobQueueDeletionCheck(datastore))
     pipeline = Pipeline(store, _fetcher(settings), TrafilaturaExtractor(), _blobs(settings))
     trawl.make_worker = lambda owner: Worker(
         queue, pipeline, owner, per_host_limit=settings.per_host_concurrency

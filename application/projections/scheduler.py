@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.domain import DomainEventProtocol
 
 from application.projections.base import Key, Projection, Rows
+from domain.projects.aggregate import Project
 from domain.urls.aggregate import Url
 
 TABLE = "scheduler_urls"
@@ -40,10 +41,11 @@ class SchedulerProjection(Projection):
         getattr(Url.Added, "TOPIC"),  # noqa: B009
         getattr(Url.Revived, "TOPIC"),  # noqa: B009
         getattr(Url.FetchScheduled, "TOPIC"),  # noqa: B009
+        getattr(Project.Deleted, "TOPIC"),  # noqa: B009
     )
 
     def keys(self, event: DomainEventProtocol[Any]) -> list[tuple[str, Key]]:
-        if isinstance(event, Url.Added):
+        if isinstance(event, Url.Added | Project.Deleted):
             return []
         return [(TABLE, (event.originator_id,))]
 
@@ -58,6 +60,11 @@ class SchedulerProjection(Projection):
             (event.originator_id,),
             {"id": event.originator_id, "project_id": event.project_id, "host": host_of(event.url)},
         )
+
+    @process.register
+    def project_deleted(self, event: Project.Deleted, rows: Rows) -> None:
+        # A deleted project's URLs leave every view (the audit's deletion report).
+        rows.delete_all(TABLE, "project_id", event.originator_id)
 
 
 def fetch_request(event: DomainEventProtocol[Any], rows: Rows) -> FetchRequest | None:
