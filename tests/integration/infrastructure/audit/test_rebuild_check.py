@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from application.audit.checks import rebuild_check
+from application.store import NotFound
+from domain.common import DomainError
 from interfaces.bootstrap import Trawl
 from tests.integration.infrastructure.postgres.helpers import execute, new_caller, query
 
@@ -50,3 +57,64 @@ def test_the_live_view_may_trail_the_log_when_checked(trawl: Trawl) -> None:
     workload(trawl)
     trawl.projects.create(new_caller(), "Not yet projected")
     assert all(f.ok for f in rebuild_check(trawl.rebuild_checks))
+
+
+OPERATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            ["create", "rename", "add_urls", "remove_url", "link", "revoke", "archive",
+             "restore", "delete"]
+        ),
+        st.integers(0, 5),
+    ),
+    min_size=5,
+    max_size=60,
+)  # fmt: skip
+
+
+def random_workload(trawl: Trawl, operations: list[tuple[str, int]]) -> None:
+    owner = new_caller()
+    projects: list[Any] = []
+    urls: dict[Any, list[Any]] = {}
+    links: dict[Any, list[Any]] = {}
+    for step, (operation, pick) in enumerate(operations):
+        if operation == "create" or not projects:
+            projects.append(trawl.projects.create(owner, f"P{step}").id)
+            continue
+        project = projects[pick % len(projects)]
+        try:
+            if operation == "rename":
+                trawl.projects.update(owner, project, name=f"R{step}")
+            elif operation == "add_urls":
+                added = trawl.urls.add_many(
+                    owner, project, [f"https://e.com/{step}/{i}" for i in range(pick)]
+                )
+                urls.setdefault(project, []).extend(
+                    i["id"] for i in added.extra["items"] if "id" in i
+                )
+            elif operation == "remove_url" and urls.get(project):
+                trawl.urls.remove(owner, uuid.UUID(str(urls[project][pick % len(urls[project])])))
+            elif operation == "link":
+                links.setdefault(project, []).append(
+                    trawl.shares.create_link(owner, project, "viewer", 3600).id
+                )
+            elif operation == "revoke" and links.get(project):
+                trawl.shares.revoke_link(owner, project, links[project].pop())
+            elif operation in ("archive", "restore", "delete"):
+                getattr(trawl.projects, operation)(owner, project)
+        except (DomainError, NotFound):  # refused by the rules (archived, deleted, ...)
+            pass
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(operations=OPERATIONS)
+def test_rebuild_check_finds_no_difference_after_a_random_workload(
+    trawl: Trawl, operations: list[tuple[str, int]]
+) -> None:
+    random_workload(trawl, operations)
+    for projector in trawl.projectors:
+        projector.catch_up()
+    findings = rebuild_check(trawl.rebuild_checks)
+    assert all(f.ok for f in findings), findings
