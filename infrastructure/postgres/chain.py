@@ -11,6 +11,7 @@ a server-side cursor, for `verify` and `export`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
@@ -30,14 +31,13 @@ HEAD = "SELECT position, link FROM trawl_event_links ORDER BY position DESC LIMI
 _INSERT = (
     "INSERT INTO trawl_event_links (position, link) SELECT * FROM unnest(%b::bigint[], %b::bytea[])"
 )
-_WALK = (
-    "SELECT coalesce(e.notification_id, l.position), uuid_send(e.originator_id),"
-    " e.originator_version, e.topic, e.state, l.link"
-    " FROM (SELECT * FROM {events} WHERE notification_id > %(after)s"
-    "  AND notification_id <= %(upto)s) e"
-    " FULL JOIN (SELECT * FROM trawl_event_links WHERE position > %(after)s"
-    "  AND position <= %(upto)s) l ON l.position = e.notification_id"
-    " ORDER BY 1"
+_EVENTS = (
+    "SELECT notification_id, uuid_send(originator_id), originator_version, topic, state"
+    " FROM {} WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id"
+)
+_LINKS = (
+    "SELECT position, link FROM trawl_event_links"
+    " WHERE position > %s AND position <= %s ORDER BY position"
 )
 
 
@@ -93,19 +93,43 @@ def rows(
     datastore: PostgresDatastore,
     events_table: str,
     after: int = 0,
-    upto: int = 2**62,
+    upto: int | None = None,
     batch: int = 10_000,
 ) -> Iterator[ChainRow]:
-    """Events and links after `after` up to `upto`, in position order, streamed."""
-    sql = SQL(_WALK).format(events=Identifier(events_table))
+    """Events and links after `after` up to `upto` (default: the head now), in
+    position order, streamed.
+
+    Two plain index scans merged here cost far less than a FULL JOIN in SQL.
+    Both are bounded by the same `upto`: later commits only add positions
+    above the head (positions follow commit order), so the scans agree.
+    """
+    if upto is None:
+        upto = head(datastore)[0]
+    events_sql = SQL(_EVENTS).format(Identifier(events_table))
     with (
         datastore.get_connection() as conn,
         conn.transaction(),
-        conn.cursor(name="trawl_chain_walk", binary=True, row_factory=tuple_row) as curs,
+        conn.cursor(name="trawl_walk_events", binary=True, row_factory=tuple_row) as events,
+        conn.cursor(name="trawl_walk_links", binary=True, row_factory=tuple_row) as links,
     ):
-        curs.itersize = batch
-        curs.execute(sql, {"after": after, "upto": upto})
-        yield from curs  # type: ignore[misc]
+        events.itersize = links.itersize = batch
+        events.execute(events_sql, (after, upto))
+        links.execute(_LINKS, (after, upto))
+        yield from _merge(iter(events), iter(links))
+
+
+def _merge(events: Iterator[Any], links: Iterator[Any]) -> Iterator[ChainRow]:
+    event, link = next(events, None), next(links, None)
+    while event is not None or link is not None:
+        if link is None or (event is not None and event[0] < link[0]):
+            yield (*event, None)  # type: ignore[misc]
+            event = next(events, None)
+        elif event is None or link[0] < event[0]:
+            yield (link[0], None, None, None, None, link[1])
+            link = next(links, None)
+        else:
+            yield (*event, link[1])
+            event, link = next(events, None), next(links, None)
 
 
 class AuditReads:
@@ -115,7 +139,7 @@ class AuditReads:
     events_table_name: str
 
     def chain_rows(self, after: int = 0, upto: int | None = None) -> Iterator[ChainRow]:
-        return rows(self.datastore, self.events_table_name, after, upto or 2**62)
+        return rows(self.datastore, self.events_table_name, after, upto)
 
     def link_at(self, position: int) -> bytes | None:
         return link_at(self.datastore, position)

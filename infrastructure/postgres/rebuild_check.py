@@ -40,6 +40,7 @@ class ViewRebuildCheck:
             live.schema,
             suffix=CHECK,
             batch_size=live.batch_size,
+            durable=False,
         )
         with live.datastore.transaction(commit=True) as curs:
             for statement in views.POSITIONS_DDL:

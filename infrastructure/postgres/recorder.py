@@ -149,7 +149,7 @@ class TrawlRecorder(side_tables.SideTableReads, chain.AuditReads, PostgresApplic
             conn.cursor() as curs,
         ):
             curs.execute(self._prelude)
-            previous = chain.read_head(curs)
+            previous = self._chain_head(curs)
             ids = self._insert_rows(curs, events)
             offset = 0
             head: int | None = ids[-1] if ids else None
@@ -182,6 +182,10 @@ class TrawlRecorder(side_tables.SideTableReads, chain.AuditReads, PostgresApplic
         curs.execute(self.max_notification_id_statement)
         row = curs.fetchone()
         return int(row["max"] or 0) if row else 0
+
+    def _chain_head(self, curs: Cursor[DictRow]) -> bytes:
+        """The head link, from the prelude's last result."""
+        return chain.read_head(curs)
 
     def _after_insert(
         self,

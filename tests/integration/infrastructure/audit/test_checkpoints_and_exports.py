@@ -14,13 +14,6 @@ from tests.integration.infrastructure.postgres.helpers import execute, new_calle
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def cli(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("TRAWL_DATABASE_URL", url)
-    monkeypatch.setenv("TRAWL_DATA_DIR", str(tmp_path / "data"))
-    return tmp_path
-
-
 def some_history(trawl: Trawl) -> None:
     owner = new_caller()
     for n in range(4):
