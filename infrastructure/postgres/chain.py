@@ -1,7 +1,8 @@
 """The audit hash chain in Postgres: the links table, its writer and its walk.
 
 `trawl_event_links` holds one link per event position (see
-application/audit/chain.py). `append()` runs inside the recorder's insert
+application/audit/chain.py). The recorder reads the head (`HEAD`) and
+inserts the new links (`INSERT`, with `links()`) inside its insert
 transaction, under its table lock, so links are written in log order and a
 reader never sees an event without its link. `rows()` streams events and
 links side by side (a FULL JOIN, so a row deleted on either side shows) with
@@ -28,7 +29,7 @@ DDL = (
     " position bigint PRIMARY KEY, link bytea NOT NULL)",
 )
 HEAD = "SELECT position, link FROM trawl_event_links ORDER BY position DESC LIMIT 1"
-_INSERT = (
+INSERT = (
     "INSERT INTO trawl_event_links (position, link) SELECT * FROM unnest(%b::bigint[], %b::bytea[])"
 )
 _EVENTS = (
@@ -41,23 +42,25 @@ _LINKS = (
 )
 
 
-def read_head(curs: Cursor[DictRow]) -> bytes:
-    """The head link from the last result of a multi-statement execute ending in HEAD."""
+def next_result(curs: Cursor[DictRow], skip_current: bool = False) -> None:
+    """Move a multi-statement execute's cursor to the next result with rows."""
+    if skip_current:
+        curs.nextset()
     while curs.description is None and curs.nextset():
         pass
+
+
+def read_head(curs: Cursor[DictRow]) -> bytes:
+    """The head link: the first result with rows of a prelude holding HEAD."""
+    next_result(curs)
     row = curs.fetchone()
     return bytes(row["link"]) if row else chain.GENESIS
 
 
-def append(
-    curs: Cursor[DictRow], events: Sequence[StoredEvent], ids: Sequence[int], previous: bytes
-) -> None:
-    """Link new events (positions `ids`) after `previous`, the current head link."""
-    if not ids:
-        return
-    positions, links = [], []
-    # Positions come back in insertion order; sort anyway, the chain is in log order.
-    for position, event in sorted(zip(ids, events, strict=True), key=lambda pair: pair[0]):
+def links(previous: bytes, events: Sequence[StoredEvent], ids: Sequence[int]) -> list[bytes]:
+    """The links of new events at positions `ids` (increasing), after `previous`."""
+    found = []
+    for position, event in zip(ids, events, strict=True):
         previous = chain.link(
             previous,
             position,
@@ -66,9 +69,8 @@ def append(
             event.topic,
             event.state,
         )
-        positions.append(position)
-        links.append(previous)
-    curs.execute(_INSERT, (positions, links), prepare=True)
+        found.append(previous)
+    return found
 
 
 def head(datastore: PostgresDatastore) -> tuple[int, bytes]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,3 +82,23 @@ def test_verify_names_the_bad_position_and_resumes_from_a_checkpoint(
     assert main(["audit", "verify"]) == 1
     assert "BROKEN at position 2" in capsys.readouterr().out
     assert main(["audit", "verify", "--from-checkpoint"]) == 0  # the edit is before it
+
+
+def test_the_standalone_verifier_in_the_docs_accepts_an_export(
+    trawl: Trawl, cli: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    some_history(trawl)
+    checkpoint, export = cli / "checkpoint.json", cli / "export.jsonl"
+    main(["audit", "checkpoint", "--out", str(checkpoint)])
+    main(["audit", "export", "--out", str(export)])
+    key = public_key(capsys)
+    doc = (Path(__file__).parents[4] / "docs" / "audit.md").read_text()
+    script = cli / "verify.py"
+    script.write_text(doc.split("```python\n", 1)[1].split("```", 1)[0])
+    done = subprocess.run(
+        [sys.executable, str(script), str(export), str(checkpoint), key],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from application.audit.verification import ChainVerifier
+from domain.common import Context
+from domain.projects.aggregate import Project
 from interfaces.bootstrap import Trawl
 from tests.integration.infrastructure.postgres.helpers import (
     execute,
     new_caller,
+    query,
     run_in_threads,
     scalar,
+    start,
 )
 
 pytestmark = pytest.mark.integration
@@ -91,3 +98,34 @@ def test_a_walk_resumes_from_a_trusted_link(trawl: Trawl) -> None:
     rest = verifier.verify(after=first.last_position, previous=first.last_link)
     assert (first.verified, rest.verified, rest.ok) == (4, 6, True)
     assert not verifier.verify(after=4, previous=b"\x01" * 32).ok
+
+
+def test_two_processes_writing_in_turn_keep_one_chain(
+    trawl: Trawl, url: str, tmp_path: Any
+) -> None:
+    other = start(url, str(tmp_path / "other"), group_commit=False)
+    try:
+        owner = new_caller()
+        for n in range(6):  # each write follows one by the other process
+            (trawl if n % 2 else other).projects.create(owner, f"P{n}")
+        run_in_threads(8, lambda i: (trawl if i % 2 else other).projects.create(owner, f"Q{i}"))
+    finally:
+        other.close()
+    assert scalar(url, "SELECT count(*) FROM trawl_event_links") == 14
+    assert verify(trawl) == (True, None)
+
+
+def test_a_rolled_back_batch_leaves_a_hole_the_chain_steps_over(trawl: Trawl, url: str) -> None:
+    owner = new_caller()
+    project = trawl.projects.create(owner, "First")
+    with pytest.raises(IntegrityError):  # a stale version: the insert fails, its position burns
+        stale = trawl.store.load(Project, project.id)
+        trawl.projects.update(owner, project.id, name="Second")
+        stale.rename(Context.system("test"), "Conflicting")
+        trawl.store.save(stale)
+    trawl.projects.create(owner, "Third")
+    positions = [
+        r["position"] for r in query(url, "SELECT position FROM trawl_event_links ORDER BY 1")
+    ]
+    assert positions == [1, 2, 4]
+    assert verify(trawl) == (True, None)
