@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from eventsourcing.postgres import PostgresDatastore
@@ -77,10 +78,12 @@ def export(
     last: int,
     out: str,
     s3_endpoint_url: str | None = None,
+    s3: Any = None,
 ) -> int:
     """Write positions first..last as JSON Lines to a path or `s3://bucket/key`.
 
-    Returns the number of events written.
+    `s3` is a boto3 client (default: one built for `s3_endpoint_url` with
+    boto3's usual credentials). Returns the number of events written.
     """
     count = 0
 
@@ -94,19 +97,20 @@ def export(
         counted(log.chain_rows(first - 1, last)), first, last, link_before(datastore, first)
     )
     if out.startswith("s3://"):
-        _to_s3(lines, out, s3_endpoint_url)
+        _to_s3(lines, out, s3_endpoint_url, s3)
     else:
         with Path(out).open("w", encoding="utf-8") as handle:
             handle.writelines(lines)
     return count
 
 
-def _to_s3(lines: Iterable[str], url: str, endpoint_url: str | None) -> None:
+def _to_s3(lines: Iterable[str], url: str, endpoint_url: str | None, client: Any) -> None:
     from infrastructure.aws.s3 import s3_client
 
     parts = urlsplit(url)
+    client = client or s3_client(endpoint_url)
     buffer = io.BytesIO()
     for line in lines:
         buffer.write(line.encode())
     buffer.seek(0)
-    s3_client(endpoint_url).upload_fileobj(buffer, parts.netloc, parts.path.lstrip("/"))
+    client.upload_fileobj(buffer, parts.netloc, parts.path.lstrip("/"))

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from application.audit import exports
+from infrastructure.audit import records
 from interfaces.bootstrap import Trawl
 from interfaces.cli.main import main
 from tests.integration.infrastructure.postgres.helpers import execute, new_caller
+from tests.support import s3
 
 pytestmark = pytest.mark.integration
 
@@ -102,3 +105,17 @@ def test_the_standalone_verifier_in_the_docs_accepts_an_export(
         check=False,
     )
     assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr
+
+
+def test_an_export_to_s3_verifies(trawl: Trawl) -> None:
+    some_history(trawl)
+    with s3.s3_server() as server:
+        bucket, client = server.create_bucket(), server.client()
+        datastore = trawl.store.recorder.datastore  # type: ignore[attr-defined]
+        count = records.export(
+            trawl.store.audit_log, datastore, 1, 8, f"s3://{bucket}/audit/log.jsonl", s3=client
+        )
+        body = client.get_object(Bucket=bucket, Key="audit/log.jsonl")["Body"].read().decode()
+    check = exports.check_export(body.splitlines(), [8])
+    assert count == 8 and check.result.ok
+    assert check.links[8] == trawl.store.audit_log.chain_head()[1]
