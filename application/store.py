@@ -29,7 +29,6 @@ from application.personal import PersonalDataMapper
 from application.ports import KeyVault, SideTables
 from domain import registry as _registry  # noqa: F401 - registers every event topic
 from domain.projects.aggregate import Project
-from domain.urls.aggregate import Url
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
@@ -92,8 +91,10 @@ class TrawlStore(Application[UUID]):
 
     name = "trawl"
     # Snapshots make past states cheap to rebuild (the audit's state-at-version).
-    # Only aggregates without personal data: a snapshot holds state in plaintext.
-    snapshotting_intervals = {Project: SNAPSHOT_EVERY, Url: SNAPSHOT_EVERY}
+    # Only aggregates without personal data (a snapshot holds state in
+    # plaintext) whose state survives JSON: not Url, whose NamedTuples and
+    # int-keyed dicts would come back as lists and string keys.
+    snapshotting_intervals = {Project: SNAPSHOT_EVERY}
 
     def __init__(
         self,
