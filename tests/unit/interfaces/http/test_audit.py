@@ -105,3 +105,20 @@ def test_forgetting_erases_the_personal_fields_in_the_history(
     assert api.token(email).status_code == 401  # the credentials went with the person
     verify = client.get("/api/v1/audit/verify", headers=admin).json()
     assert verify["ok"] and verify["first_bad_position"] is None
+
+
+def test_an_owner_reads_the_history_of_a_url_of_their_project_and_nobody_else_does(
+    api: Api, client: TestClient[Any], alice: dict[str, str], bob: dict[str, str]
+) -> None:
+    project = api.create_project(alice, "Reef")
+    added = client.post(
+        f"/api/v1/projects/{project['id']}/urls",
+        json={"urls": ["https://example.com/reef"]},
+        headers=alice,
+    ).json()
+    url_id = added["items"][0]["id"]
+    history = client.get(f"/api/v1/audit/aggregates/{url_id}/events", headers=alice)
+    assert history.status_code == 200, history.text
+    assert history.json()["items"][0]["topic"] == "trawl:url.added"
+    assert_problem(client.get(f"/api/v1/audit/aggregates/{url_id}/events", headers=bob), 404)
+    assert_problem(client.get("/api/v1/audit/verify", headers=alice), 403)
