@@ -97,6 +97,13 @@ class ApiKeyRemove:
 
 
 @dataclass(frozen=True)
+class PrincipalRemove:
+    """A forgotten account: its credentials and API keys go (it can no longer sign in)."""
+
+    user_id: UUID
+
+
+@dataclass(frozen=True)
 class Principal:
     """What authentication needs to know about a user, read strongly."""
 
@@ -125,4 +132,5 @@ SideRecord = (
     | RoleSet
     | ApiKeyInsert
     | ApiKeyRemove
+    | PrincipalRemove
 )

@@ -24,12 +24,16 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from application import records
+from application.audit.ports import AuditLog
 from application.personal import PersonalDataMapper
 from application.ports import KeyVault, SideTables
 from domain import registry as _registry  # noqa: F401 - registers every event topic
+from domain.projects.aggregate import Project
 
 T = TypeVar("T")
 A = TypeVar("A", bound=Aggregate)
+
+SNAPSHOT_EVERY = 100
 
 RecorderFactory = Callable[[InfrastructureFactory[Any]], ApplicationRecorder]
 
@@ -86,6 +90,11 @@ class TrawlStore(Application[UUID]):
     """One application, one stored-events table, one global ordered log."""
 
     name = "trawl"
+    # Snapshots make past states cheap to rebuild (the audit's state-at-version).
+    # Only aggregates without personal data (a snapshot holds state in
+    # plaintext) whose state survives JSON: not Url, whose NamedTuples and
+    # int-keyed dicts would come back as lists and string keys.
+    snapshotting_intervals = {Project: SNAPSHOT_EVERY}
 
     def __init__(
         self,
@@ -113,6 +122,12 @@ class TrawlStore(Application[UUID]):
         """Strongly consistent reads of the side records."""
         side: SideTables = self.recorder  # type: ignore[assignment]
         return side
+
+    @property
+    def audit_log(self) -> AuditLog:
+        """The raw log and its hash chain (both recorders implement it)."""
+        log: AuditLog = self.recorder  # type: ignore[assignment]
+        return log
 
     @property
     def vault(self) -> KeyVault:

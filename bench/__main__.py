@@ -2,10 +2,11 @@
 
 Sections: `commands` (HTTP command path against a plain-CRUD baseline),
 `projection` (read-side catch-up against raw select+decode), `access`
-(what the authorization lookup adds to a query) and `extraction` (main-text
-quality and speed against a full-page-text baseline, no database); none named
-runs all; `ingestion` (the corpus served on loopback, added -> all chunked,
-against in-process extract+chunk). Each database section gets its own fresh `trawl_bench_<hex>`
+(what the authorization lookup adds to a query), `extraction` (main-text
+quality and speed against a full-page-text baseline, no database) and `audit`
+(verify, full rebuild, past states, the hash chain's cost) and `ingestion`
+(the corpus served on loopback, added -> all chunked, against in-process
+extract+chunk); none named runs all. Each database section gets its own fresh `trawl_bench_<hex>`
 database, dropped at the end. Results also go to bench/results/<timestamp>.json.
 """
 
@@ -19,7 +20,7 @@ from contextlib import nullcontext
 
 from bench import databases, report
 
-SECTIONS = ("commands", "projection", "access", "extraction", "ingestion")
+SECTIONS = ("commands", "projection", "access", "extraction", "ingestion", "audit")
 NO_DATABASE = frozenset({"extraction"})
 
 
@@ -85,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
                     from bench import ingestion
 
                     figures += ingestion.run(url, command)
+                elif section == "audit":
+                    from bench import audit
+
+                    figures += audit.run(url, args.events, args.quick, command)
                 elif section == "projection":
                     from bench import projection
 

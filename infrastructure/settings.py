@@ -44,6 +44,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         str | None,
         _doc("HS256 secret for access tokens; unset = generated into the data directory."),
     ] = None
+    audit_signing_key: Annotated[
+        str | None,
+        _doc(
+            "Ed25519 private key (64 hex digits) that signs audit checkpoints;"
+            " unset = generated into the data directory."
+        ),
+    ] = None
     token_ttl_seconds: Annotated[
         int, _doc("Lifetime of access tokens."), msgspec.Meta(ge=60, le=30 * 86400)
     ] = 3600

@@ -17,10 +17,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from eventsourcing.persistence import InfrastructureFactory
-from eventsourcing.postgres import PostgresFactory
+from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 from eventsourcing.utils import Environment
 
 from application.access import AccessPolicy, AccessView
+from application.audit.ports import DeletionCheck, RebuildCheck
+from application.audit.queries import AuditQueries
 from application.auth.commands import AuthService
 from application.auth.tokens import TokenSigner
 from application.ports import BlobStore, Extractor, Mailer, PasswordHasher, PositionWaiter
@@ -59,11 +61,14 @@ from infrastructure.memory.views import (
 from infrastructure.postgres import access_view, blobs_view, projects_view, side_tables, urls_view
 from infrastructure.postgres import queue as queue_module
 from infrastructure.postgres import vault as vault_module
+from infrastructure.postgres.blobs_view import BlobDeletionCheck
 from infrastructure.postgres.database import library_env
+from infrastructure.postgres.deletion_check import JobQueueDeletionCheck, ViewDeletionCheck
 from infrastructure.postgres.positions import PositionWatcher
 from infrastructure.postgres.projector import Projector
 from infrastructure.postgres.queue import PostgresJobQueue
 from infrastructure.postgres.rebuild import rebuild
+from infrastructure.postgres.rebuild_check import ViewRebuildCheck
 from infrastructure.postgres.recorder import TrawlRecorder
 from infrastructure.postgres.scheduler import scheduler_projector
 from infrastructure.postgres.vault import PostgresKeyVault
@@ -95,6 +100,10 @@ class Trawl:
     positions: PositionWaiter
     jwt_secret: str
     views: tuple[str, ...]
+    audit: AuditQueries
+    # Pluggable audit checks: each component (views, search, blobs) registers its own.
+    rebuild_checks: list[RebuildCheck] = field(default_factory=list)
+    deletion_checks: list[DeletionCheck] = field(default_factory=list)
     projectors: list[Projector] = field(default_factory=list)
     # Ingestion (Postgres only): each worker thread runs fetch/extract/chunk jobs.
     make_worker: Callable[[str], Worker] | None = None
@@ -196,6 +205,7 @@ def _wire(
         positions=positions,
         jwt_secret=secret,
         views=tuple(p.name for p in projections),
+        audit=AuditQueries(store),
     )
 
 
@@ -209,6 +219,7 @@ def bootstrap(
 ) -> Trawl:
     """Trawl on Postgres: tables are created (idempotently) on start."""
     env = library_env(database_url, settings.db_pool_size, settings.db_max_overflow)
+    env["IS_SNAPSHOTTING_ENABLED"] = "y"  # TrawlStore.snapshotting_intervals
     factory = PostgresFactory(Environment(TrawlStore.name, env))
     datastore = factory.datastore
     vault = PostgresKeyVault(datastore)
@@ -262,10 +273,30 @@ def bootstrap(
         blobs,
     )
     trawl.projectors = projectors
+    _wire_ingestion(trawl, datastore, queue, blobs, doorbell)
+    _register_checks(trawl, datastore, projectors)
+    trawl.ping = lambda: _ping(datastore)
+    trawl._closers.append(watcher.stop)
+    trawl.every(600, lambda: side_tables.purge_expired(datastore), "purge-idempotency")
+    if settings.projector if run_projectors is None else run_projectors:
+        trawl.start_projectors()
+        trawl.every(SWEEP_SECONDS, trawl.sweep_blobs, "blob-retention")
+    return trawl
+
+
+def _wire_ingestion(
+    trawl: Trawl,
+    datastore: PostgresDatastore,
+    queue: PostgresJobQueue,
+    blobs: BlobStore,
+    doorbell: Doorbell,
+) -> None:
+    """Workers (fetch, extract, chunk), their watchdog, and blob retention."""
+    settings = trawl.settings
     fetcher = _fetcher(settings)
     extractor = _extractor(settings)
     pipeline = Pipeline(
-        store,
+        trawl.store,
         fetcher,
         extractor,
         blobs,
@@ -287,13 +318,20 @@ def bootstrap(
     retention = timedelta(seconds=settings.blob_retention_seconds)
     trawl.sweep_blobs = lambda: sweep(references, blobs, retention)
     trawl.blob_references = references
-    trawl.ping = lambda: _ping(datastore)
-    trawl._closers.append(watcher.stop)
-    trawl.every(600, lambda: side_tables.purge_expired(datastore), "purge-idempotency")
-    if settings.projector if run_projectors is None else run_projectors:
-        trawl.start_projectors()
-        trawl.every(SWEEP_SECONDS, trawl.sweep_blobs, "blob-retention")
-    return trawl
+
+
+def _register_checks(
+    trawl: Trawl, datastore: PostgresDatastore, projectors: list[Projector]
+) -> None:
+    """The audit's checks of what Postgres derives; search adds its own."""
+    retention = timedelta(seconds=trawl.settings.blob_retention_seconds)
+    trawl.rebuild_checks.extend(ViewRebuildCheck(p) for p in projectors)
+    # The blobs view keeps a deleted project's references for the retention
+    # period on purpose: its own check says until when.
+    kept = [p.schema for p in projectors if p.schema is not blobs_view.SCHEMA]
+    trawl.deletion_checks.append(ViewDeletionCheck(datastore, kept))
+    trawl.deletion_checks.append(BlobDeletionCheck(datastore, retention))
+    trawl.deletion_checks.append(JobQueueDeletionCheck(datastore))
 
 
 def bootstrap_memory(

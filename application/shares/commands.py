@@ -218,7 +218,7 @@ class ShareCommands:
         ctx = caller.context(correlation_id)
         share_id = uuid.uuid4()
         # The addressee check first: anyone else learns nothing about the project.
-        invitation.accept(ctx, user_id, user.email if user.email_verified else "", share_id)
+        invitation.accept(ctx, user_id, (user.email or "") if user.email_verified else "", share_id)
         project = self.store.load(Project, invitation.project_id)
         project.check_writable()
         share = Share.grant(

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from application import access
 from application.auth.principal import Caller
-from application.ports import BlobStore
+from application.ports import BlobNotFound, BlobStore
 from application.store import NotFound, TrawlStore
 from domain.urls.aggregate import Url
 
@@ -104,7 +104,11 @@ class UrlDetails:
         held = url.texts.get(number) if number is not None else None
         if number is None or held is None:
             raise NoText("no extracted text for this version")
-        return number, self.blobs.get(held.text_key).decode("utf-8", "surrogatepass")
+        try:
+            data = self.blobs.get(held.text_key)
+        except BlobNotFound:  # a removed URL's blobs go after the retention period
+            raise NoText("the text of this version was deleted (retention)") from None
+        return number, data.decode("utf-8", "surrogatepass")
 
     def _visible(self, caller: Caller, url_id: UUID) -> Url:
         try:

@@ -7,6 +7,8 @@ import uuid
 from uuid import UUID
 
 from application import records
+from application.auth.errors import Forbidden
+from application.auth.principal import Caller
 from application.auth.tokens import TokenSigner
 from application.ports import KeyVault, Mailer, MailMessage, PasswordHasher
 from application.store import CommandResult, IdempotencyRequest, NotFound, TrawlStore
@@ -55,7 +57,7 @@ class UserCommands:
         """Create an account (role `user`) and mail a verification link."""
         values.check_password(password)
         user = User.register(ctx, uuid.uuid4(), email, display_name)
-        claim = records.Claim(EMAIL_SCOPE, email_claim(self.store.vault, user.email), user.id)
+        claim = records.Claim(EMAIL_SCOPE, email_claim(self.store.vault, user.email or ""), user.id)
         principal = records.NewPrincipal(user.id, self.hasher.hash(password))
         try:
             result = self.store.commit(user, side=[claim, principal], idempotency=idempotency)
@@ -111,6 +113,45 @@ class UserCommands:
             return self.store.commit(user, side=side)
 
         return self.store.retrying(command)
+
+    def forget_as(
+        self,
+        caller: Caller,
+        user_id: UUID,
+        idempotency: IdempotencyRequest | None = None,
+        correlation_id: str | None = None,
+    ) -> CommandResult:
+        """`forget` on behalf of a caller, who must be an admin."""
+        if caller.role != "admin":
+            raise Forbidden("forgetting a person is for admins")
+        return self.forget(caller.context(correlation_id), str(user_id), idempotency)
+
+    def forget(
+        self, ctx: Context, email_or_id: str, idempotency: IdempotencyRequest | None = None
+    ) -> CommandResult:
+        """Forget a person: a `Forgotten` event, then their key is deleted.
+
+        Their personal fields read as erased everywhere from then on (history,
+        views, the event stream), without rewriting any event; the email's
+        claim, the credentials and the API keys go with the event. Running it
+        again (e.g. after a failure between the two steps) deletes the key.
+        """
+        user_id = self.find(email_or_id)
+
+        def command() -> CommandResult:
+            user = self.store.load(User, user_id)
+            email = user.email
+            side: list[records.SideRecord] = []
+            if user.forget(ctx):
+                side.append(records.PrincipalRemove(user.id))
+                if email is not None:
+                    claim = email_claim(self.store.vault, email)
+                    side.append(records.ReleaseClaim(EMAIL_SCOPE, claim))
+            return self.store.commit(user, side=side, idempotency=idempotency)
+
+        result = self.store.retrying(command)
+        self.store.vault.forget(user_id)
+        return result
 
     def find(self, email_or_id: str) -> UUID:
         """An account by id or by email; NotFound otherwise."""

@@ -5,7 +5,6 @@ Lifecycle: active <-> archived (read-only) -> deleted (terminal).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from uuid import UUID
 
 from domain.common import Context, TrawlAggregate
@@ -65,9 +64,7 @@ class Project(TrawlAggregate):
         chunk_overlap: int
 
         def apply(self, aggregate: Project) -> None:
-            aggregate.settings = replace(
-                aggregate.settings, chunk_size=self.chunk_size, chunk_overlap=self.chunk_overlap
-            )
+            aggregate.chunk_size, aggregate.chunk_overlap = self.chunk_size, self.chunk_overlap
 
     class RefreshIntervalChanged(TrawlAggregate.Event):
         """Periodic conditional re-fetches every so many seconds (None: off)."""
@@ -76,9 +73,7 @@ class Project(TrawlAggregate):
         refresh_interval_seconds: int | None
 
         def apply(self, aggregate: Project) -> None:
-            aggregate.settings = replace(
-                aggregate.settings, refresh_interval_seconds=self.refresh_interval_seconds
-            )
+            aggregate.refresh_interval_seconds = self.refresh_interval_seconds
 
     class EmbeddingModelChanged(TrawlAggregate.Event):
         """Another embedding model: the project's URLs are vectorized again."""
@@ -87,7 +82,7 @@ class Project(TrawlAggregate):
         embedding_model: str
 
         def apply(self, aggregate: Project) -> None:
-            aggregate.settings = replace(aggregate.settings, embedding_model=self.embedding_model)
+            aggregate.embedding_model = self.embedding_model
 
     def __init__(
         self,
@@ -101,7 +96,17 @@ class Project(TrawlAggregate):
         self.name = name
         self.description = description
         self.status = ACTIVE
-        self.settings = ProjectSettings(embedding_model=embedding_model)
+        # Plain attributes (snapshots hold them as they are); see `settings`.
+        defaults = ProjectSettings(embedding_model=embedding_model)
+        self.chunk_size, self.chunk_overlap = defaults.chunk_size, defaults.chunk_overlap
+        self.refresh_interval_seconds: int | None = None
+        self.embedding_model = embedding_model
+
+    @property
+    def settings(self) -> ProjectSettings:
+        return ProjectSettings(
+            self.chunk_size, self.chunk_overlap, self.refresh_interval_seconds, self.embedding_model
+        )
 
     @classmethod
     def create(

@@ -7,7 +7,7 @@ Credentials (password and API-key hashes) never enter events.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from domain.common import Context, TrawlAggregate
@@ -31,8 +31,18 @@ class User(TrawlAggregate):
             aggregate.email_verified = True
 
     class RoleChanged(TrawlAggregate.Event):
+        """Version 2 adds `previous_role` (what the account had before)."""
+
         TOPIC = "trawl:user.role_changed"
+        class_version = 2
         role: str
+        previous_role: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Version 1 did not record it; the history before this event knows
+            # it, but an upcaster sees one event, so it stays unknown.
+            state["previous_role"] = None
 
         def apply(self, aggregate: User) -> None:
             aggregate.role = self.role
@@ -55,11 +65,22 @@ class User(TrawlAggregate):
         def apply(self, aggregate: User) -> None:
             aggregate.api_keys.pop(self.key_id, None)
 
+    class Forgotten(TrawlAggregate.Event):
+        """The person's key was deleted: their personal fields read as erased."""
+
+        TOPIC = "trawl:user.forgotten"
+
+        def apply(self, aggregate: User) -> None:
+            aggregate.email = None
+            aggregate.display_name = None
+            aggregate.forgotten = True
+
     def __init__(self, email: str, display_name: str, role: str, **_: object) -> None:
-        self.email = email
-        self.display_name = display_name
+        self.email: str | None = email
+        self.display_name: str | None = display_name
         self.role = role
         self.email_verified = False
+        self.forgotten = False
         self.api_keys: dict[UUID, str] = {}
 
     @classmethod
@@ -85,7 +106,14 @@ class User(TrawlAggregate):
         values.check_role(role)
         if role == self.role:
             return False
-        self._emit(self.RoleChanged, ctx, role=role)
+        self._emit(self.RoleChanged, ctx, role=role, previous_role=self.role)
+        return True
+
+    def forget(self, ctx: Context) -> bool:
+        """Record that the person is forgotten; False when they already were."""
+        if self.forgotten:
+            return False
+        self._emit(self.Forgotten, ctx)
         return True
 
     def record_password_change(self, ctx: Context) -> None:

@@ -6,15 +6,16 @@ conflict or a duplicate idempotency key rejects the events too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Notification, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 
 from application import records
+from application.audit import chain
 
 
 class MemoryRecorder(POPOApplicationRecorder):
@@ -24,6 +25,7 @@ class MemoryRecorder(POPOApplicationRecorder):
         self.idempotency_records: dict[tuple[str, str, str, str], records.IdempotencyRecord] = {}
         self.principals: dict[UUID, records.Principal] = {}
         self.keys: dict[UUID, tuple[str, records.ApiKeyRow]] = {}
+        self.links: dict[int, bytes] = {}
 
     def _insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -33,6 +35,7 @@ class MemoryRecorder(POPOApplicationRecorder):
             self._assert_uniqueness(stored_events)
             self._check_side(side)
             ids = self._update_table(stored_events) or []
+            self._link(stored_events, ids)
             position = max(ids, default=len(self._stored_events))
             for record in side:
                 self._apply(record, position)
@@ -78,6 +81,65 @@ class MemoryRecorder(POPOApplicationRecorder):
                 self.keys[key_id] = (key_hash, row)
             case records.ApiKeyRemove(key_id):
                 self.keys.pop(key_id, None)
+            case records.PrincipalRemove(user_id):
+                self.principals.pop(user_id, None)
+                for key_id in [k for k, (_, row) in self.keys.items() if row.user_id == user_id]:
+                    del self.keys[key_id]
+
+    def _link(self, events: Sequence[StoredEvent], ids: Sequence[int]) -> None:
+        previous = self.chain_head()[1]
+        for position, event in zip(ids, events, strict=True):
+            previous = chain.link(
+                previous,
+                position,
+                event.originator_id.bytes,  # type: ignore[union-attr]
+                event.originator_version,
+                event.topic,
+                event.state,
+            )
+            self.links[position] = previous
+
+    # AuditLog
+    def chain_rows(self, after: int = 0, upto: int | None = None) -> Iterator[chain.ChainRow]:
+        with self._database_lock:
+            events = list(enumerate(self._stored_events, start=1))
+            links = dict(self.links)
+        last = upto if upto is not None else len(events)
+        for position, event in events[after:last]:
+            yield (
+                position,
+                event.originator_id.bytes,  # type: ignore[union-attr]
+                event.originator_version,
+                event.topic,
+                event.state,
+                links.get(position),
+            )
+
+    def link_at(self, position: int) -> bytes | None:
+        return chain.GENESIS if position == 0 else self.links.get(position)
+
+    def chain_head(self) -> tuple[int, bytes]:
+        if not self.links:
+            return 0, chain.GENESIS
+        position = max(self.links)
+        return position, self.links[position]
+
+    def aggregate_notifications(
+        self, originator_id: UUID, after_version: int, limit: int
+    ) -> list[Notification]:
+        with self._database_lock:
+            found = [
+                Notification(
+                    id=position,
+                    originator_id=e.originator_id,
+                    originator_version=e.originator_version,
+                    topic=e.topic,
+                    state=e.state,
+                )
+                for position, e in enumerate(self._stored_events, start=1)
+                if e.originator_id == originator_id and e.originator_version > after_version
+            ]
+        return found[:limit]
 
     @staticmethod
     def _idem_key(record: records.IdempotencyRecord) -> tuple[str, str, str, str]:

@@ -55,6 +55,7 @@ class Projector:
         batch_size: int = 2000,
         effect: Effect | None = None,
         lag: float = 0.0,
+        durable: bool = True,
     ) -> None:
         self.store = store
         self.datastore = datastore
@@ -66,6 +67,9 @@ class Projector:
         # A view nobody waits on (no read-your-writes) may trail by `lag`
         # seconds, so it runs one batch per `lag` instead of one per commit.
         self.lag = lag
+        # Rebuild and check tables need no fsync per batch: a crash loses the
+        # last batches and their position together, and the replay resumes.
+        self.durable = durable
         self.view = schema.name + suffix
         self.channel = store.recorder.channel_name  # type: ignore[attr-defined]
         # Rendered once: only the events of interest carry their state; the
@@ -145,6 +149,8 @@ class Projector:
     # -- one batch -----------------------------------------------------------
 
     def _batch(self, curs: Cursor[DictRow]) -> int:
+        if not self.durable:
+            curs.execute("SET LOCAL synchronous_commit = off")
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id(self.schema.name),))
         start = views.read_position(curs, self.view)
         notifications = self._select(curs, start)

@@ -33,6 +33,7 @@ def rebuild(live: Projector, report: Report | None = None) -> int:
         live.schema,
         suffix=REBUILD,
         batch_size=live.batch_size,
+        durable=False,
     )
     with live.datastore.transaction(commit=True) as curs:
         for statement in views.POSITIONS_DDL:

@@ -11,8 +11,11 @@ order, never back-filled) and its NOTIFY, and adds:
   still getting its own notification ids or its own error. When a batch fails
   (a version conflict, a taken claim) the committer retries its requests one
   by one, so exactly the conflicting ones fail;
-- `_after_insert`: the hook where the audit hash chain links the new events
-  inside the same transaction.
+- the audit hash chain: the prelude allocates the batch's positions
+  (`nextval`, under the table lock, so in commit order); the links are
+  computed here from the head link (remembered from this process's last
+  commit, read again only when another writer took positions since) and
+  inserted by the same statement as the events.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
 from application import records
-from infrastructure.postgres import side_tables
+from infrastructure.postgres import chain, side_tables
 
 
 @dataclass
@@ -43,8 +46,10 @@ class _Request:
     error: BaseException | None = None
 
 
-class TrawlRecorder(side_tables.SideTableReads, PostgresApplicationRecorder):
+class TrawlRecorder(side_tables.SideTableReads, chain.AuditReads, PostgresApplicationRecorder):
     """The Postgres application recorder of Trawl's one log."""
+
+    chained = True  # link events into the audit hash chain (bench/ compares without)
 
     def __init__(
         self,
@@ -55,7 +60,9 @@ class TrawlRecorder(side_tables.SideTableReads, PostgresApplicationRecorder):
         max_batch: int = 200,
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
-        self.sql_create_statements.extend(Composed([SQL(s)]) for s in side_tables.DDL)
+        self.sql_create_statements.extend(
+            Composed([SQL(s)]) for s in (*side_tables.DDL, *chain.DDL)
+        )
         self.group_commit = group_commit
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Request] = queue.SimpleQueue()
@@ -71,16 +78,24 @@ class TrawlRecorder(side_tables.SideTableReads, PostgresApplicationRecorder):
             )
             .as_string()
         )
-        # Column arrays dump faster than an array of composite values.
-        self._insert = (
-            SQL(
-                "INSERT INTO {0} (originator_id, originator_version, topic, state)"
-                " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
-                " RETURNING notification_id"
-            )
-            .format(Identifier(self.events_table_name))
-            .as_string()
+        # The last link this process committed: while no other writer took a
+        # position since (the allocated ids follow it), no head read is needed.
+        self._last_link: tuple[int, bytes] = (-1, b"")
+        # Positions are allocated under the table lock, so they follow commit order.
+        self._allocate = (
+            "; SELECT nextval(pg_get_serial_sequence("
+            f"'{self.events_table_name}', 'notification_id')) AS id"
+            " FROM generate_series(1, {count})"
         )
+        # Column arrays dump faster than an array of composite values.
+        insert = SQL(
+            "INSERT INTO {0} (notification_id, originator_id, originator_version, topic, state)"
+            " SELECT * FROM unnest(%b::bigint[], %b::uuid[], %b::bigint[], %b::text[],"
+            " %b::bytea[])"
+        ).format(Identifier(self.events_table_name))
+        if self.chained:  # one statement writes the events and their links
+            insert = SQL("WITH e AS ({}) {}").format(insert, SQL(chain.INSERT))
+        self._insert = insert.as_string()
 
     # -- writing ---------------------------------------------------------------
 
@@ -146,8 +161,12 @@ class TrawlRecorder(side_tables.SideTableReads, PostgresApplicationRecorder):
             conn.transaction(),
             conn.cursor() as curs,
         ):
-            curs.execute(self._prelude)
-            ids = self._insert_rows(curs, events)
+            prelude = self._prelude
+            if events:
+                prelude += self._allocate.format(count=len(events))
+            curs.execute(prelude)
+            ids = self._allocated(curs) if events else []
+            links = self._insert_rows(curs, events, ids)
             offset = 0
             head: int | None = ids[-1] if ids else None
             for request in batch:
@@ -158,29 +177,46 @@ class TrawlRecorder(side_tables.SideTableReads, PostgresApplicationRecorder):
                         head = self._head(curs)
                     position = max(request.ids, default=head)
                     side_tables.write(curs, request.side, position)
-            self._after_insert(curs, events, ids)
+        if links:  # committed: the next batch may start from it
+            self._last_link = (ids[-1], links[-1])
 
-    def _insert_rows(self, curs: Cursor[DictRow], events: Sequence[StoredEvent]) -> list[int]:
+    def _allocated(self, curs: Cursor[DictRow]) -> list[int]:
+        """The positions the prelude allocated (its last result)."""
+        chain.next_result(curs)
+        return [row["id"] for row in curs.fetchall()]
+
+    def _previous_link(self, curs: Cursor[DictRow], first: int) -> bytes:
+        """The chain's head link before position `first` (read under the table lock)."""
+        position, link = self._last_link
+        if first == position + 1:  # nobody took a position since our last commit
+            return link
+        curs.execute(chain.HEAD, prepare=True)
+        return chain.read_head(curs)
+
+    def _insert_rows(
+        self, curs: Cursor[DictRow], events: Sequence[StoredEvent], ids: list[int]
+    ) -> list[bytes]:
+        """Insert the events at positions `ids` and, chained, their links; the links."""
         if not events:
             return []
-        columns = (
+        columns: list[list[Any]] = [
+            ids,
             [e.originator_id for e in events],
             [e.originator_version for e in events],
             [e.topic for e in events],
             [e.state for e in events],
-        )
+        ]
+        links: list[bytes] = []
+        if self.chained:
+            links = chain.links(self._previous_link(curs, ids[0]), events, ids)
+            columns += [ids, links]
         try:
             curs.execute(self._insert, columns, prepare=True)
         except psycopg.errors.UniqueViolation as error:
             raise IntegrityError(str(error)) from error
-        return [row["notification_id"] for row in curs.fetchall()]
+        return links
 
     def _head(self, curs: Cursor[DictRow]) -> int:
         curs.execute(self.max_notification_id_statement)
         row = curs.fetchone()
         return int(row["max"] or 0) if row else 0
-
-    def _after_insert(
-        self, curs: Cursor[DictRow], events: Sequence[StoredEvent], ids: Sequence[int]
-    ) -> None:
-        """Hook inside the insert transaction, after the events have positions."""

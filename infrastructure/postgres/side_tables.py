@@ -113,6 +113,11 @@ def _key_remove(curs: Cursor[DictRow], r: records.ApiKeyRemove, _: int) -> None:
     curs.execute("DELETE FROM trawl_api_keys WHERE key_id = %s", (r.key_id,))
 
 
+def _principal_remove(curs: Cursor[DictRow], r: records.PrincipalRemove, _: int) -> None:
+    curs.execute("DELETE FROM trawl_api_keys WHERE user_id = %s", (r.user_id,))
+    curs.execute("DELETE FROM trawl_principals WHERE user_id = %s", (r.user_id,))
+
+
 _WRITERS: dict[type, Any] = {
     records.Claim: _claim,
     records.ReleaseClaim: _release,
@@ -122,6 +127,7 @@ _WRITERS: dict[type, Any] = {
     records.RoleSet: _role,
     records.ApiKeyInsert: _key_insert,
     records.ApiKeyRemove: _key_remove,
+    records.PrincipalRemove: _principal_remove,
 }
 
 

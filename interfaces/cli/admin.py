@@ -1,4 +1,4 @@
-"""Administration: rebuild views, set roles, sweep blobs, show settings."""
+"""Administration: rebuild or check views, roles, forgetting people, blobs, settings."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from rich.progress import (
 from domain.common import Context
 from infrastructure.postgres.rebuild import rebuild
 from infrastructure.settings import reference_markdown
+from interfaces.cli.progress import bar
 from interfaces.cli.runtime import add_data_dir, settings_from, trawl
 
 
@@ -29,6 +30,11 @@ def register(commands: Any) -> None:
         "every view is rebuilt.",
     )
     parser.add_argument("--view", action="append", metavar="NAME", help="a view to rebuild")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="rebuild aside and compare with the live stores row by row; swap nothing",
+    )
     add_data_dir(parser)
     parser.set_defaults(handler=run_rebuild)
 
@@ -44,6 +50,14 @@ def register(commands: Any) -> None:
     set_role.add_argument("role", choices=("user", "auditor", "admin"))
     add_data_dir(set_role)
     set_role.set_defaults(handler=run_set_role)
+    forget = users.add_parser(
+        "forget",
+        help="forget a person: their key is deleted, their personal data reads as erased",
+        description="Record a Forgotten event (actor system:cli) and delete the person's key.",
+    )
+    forget.add_argument("account", metavar="EMAIL|ID")
+    add_data_dir(forget)
+    forget.set_defaults(handler=run_forget)
 
     blobs = commands.add_parser("blobs", help="blob storage").add_subparsers(
         dest="blobs_command", required=True, metavar="COMMAND"
@@ -66,6 +80,8 @@ def register(commands: Any) -> None:
 
 
 def run_rebuild(args: argparse.Namespace) -> int:
+    if args.check:
+        return run_rebuild_check(args)
     settings = settings_from(args)
     with trawl(settings, projectors=False) as app:
         known = {p.schema.name: p for p in app.projectors}
@@ -103,6 +119,33 @@ def run_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_rebuild_check(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    with trawl(settings, projectors=False) as app:
+        checks = [
+            c
+            for c in app.rebuild_checks
+            if not args.view or c.name.removeprefix("view ") in args.view
+        ]
+        findings = []
+        for check in checks:
+            with bar(f"check {check.name}", app.store.head()) as advance:
+                findings.append(check.run(advance))
+    for finding in findings:
+        print(f"[{'ok' if finding.ok else 'DIFFERS'}] {finding.check}: {finding.summary}")
+        for detail in finding.details:
+            print(f"    {detail}")
+    return 0 if all(f.ok for f in findings) else 1
+
+
+def run_forget(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    with trawl(settings, projectors=False) as app:
+        result = app.users.forget(Context.system("cli"), args.account)
+    print(f"forgotten: {result.id} (version {result.version}, position {result.position})")
+    return 0
+
+
 def run_set_role(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     with trawl(settings, projectors=False) as app:
@@ -122,7 +165,7 @@ def run_settings(args: argparse.Namespace) -> int:
     current = Settings.from_env()
     for name in current.__struct_fields__:
         value = getattr(current, name)
-        if name in ("jwt_secret", "smtp_url", "database_url") and value:
+        if name in ("jwt_secret", "smtp_url", "database_url", "audit_signing_key") and value:
             value = "(set)"
         print(f"TRAWL_{name.upper()}={'' if value is None else value}")
     return 0

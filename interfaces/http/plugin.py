@@ -18,6 +18,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from application.auth.principal import Caller
 from interfaces.bootstrap import Trawl
 from interfaces.http import correlation, errors
+from interfaces.http.audit.queries import AuditQueries
 from interfaces.http.auth.commands import AuthCommands
 from interfaces.http.auth.queries import AuthQueries
 from interfaces.http.auth.sessions import Sessions
@@ -33,6 +34,7 @@ from interfaces.http.shares.queries import ShareQueries
 from interfaces.http.system.queries import SystemQueries
 from interfaces.http.urls.commands import UrlCommands
 from interfaces.http.urls.queries import UrlQueries
+from interfaces.http.users.commands import UserCommands
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ CONTROLLERS = (
     UrlCommands,
     UrlQueries,
     SystemQueries,
+    AuditQueries,
+    UserCommands,
     PrometheusController,
 )
 

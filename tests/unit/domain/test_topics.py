@@ -17,7 +17,7 @@ def test_the_registry_holds_users_and_projects_with_all_their_events() -> None:
 
     assert {User, Project} <= set(AGGREGATES)
     assert {("User", c.__name__) for c in event_classes(User)} <= names
-    assert len(event_classes(User)) == 6
+    assert len(event_classes(User)) == 7
     assert len(event_classes(Project)) == 9
 
 

@@ -12,7 +12,7 @@ from application.auth.principal import Caller
 from application.urls.pipeline import Pipeline
 from application.urls.retention import sweep
 from infrastructure.blobs.local import LocalBlobStore
-from infrastructure.postgres.blobs_view import PostgresBlobReferences
+from infrastructure.postgres.blobs_view import BlobDeletionCheck, PostgresBlobReferences
 from interfaces.bootstrap import Trawl
 from tests.integration.infrastructure.postgres.helpers import execute, projector
 from tests.unit.application.pipeline_fakes import FakeExtractor, FakeFetcher, article, page
@@ -52,14 +52,18 @@ def test_blobs_of_deleted_projects_go_after_retention_unless_still_shared(
     before = set(blobs.keys())
     assert len(before) == 4  # two raw pages and two texts
 
+    check = BlobDeletionCheck(references.datastore, timedelta(days=7))
     assert sweep(references, blobs, timedelta(days=7)) == 0  # within retention
+    waiting = check.run(gone, [])
+    assert not waiting.ok and "kept until" in waiting.summary
     age_releases(url)
     assert sweep(references, blobs, timedelta(days=7)) == 2
 
     kept = set(blobs.keys())
     assert len(kept) == 2 and kept < before
-    assert sorted(references.held_by_project(gone)) == []
-    assert sorted(references.held_by_project(deleted_too)) == sorted(kept)
+    assert references.held_by_project(gone) == []
+    assert check.run(gone, []).ok and check.run(deleted_too, []).ok
+    assert references.held_by_project(deleted_too) == []  # the shared content is the live one's
 
 
 def test_a_removed_url_lets_go_and_a_revived_one_holds_again(

@@ -149,6 +149,10 @@ class World:
         result = self.trawl.auth.create_api_key(SYSTEM, self.ids["owner"], "spare")
         return str(result.extra["key_id"])
 
+    def fresh_account(self) -> str:
+        """The id of a new account nobody uses (to be forgotten)."""
+        return str(self.trawl.users.register(SYSTEM, unique_email("gone"), PASSWORD, "Gone").id)
+
     def verification_token(self) -> str:
         """The verification token of a freshly registered account."""
         email = unique_email("fresh")

@@ -48,6 +48,8 @@ SHARES, LINKS = PROJECT + "/shares", PROJECT + "/share-links"
 SHARE, LINK = "/api/v1/shares/{share_id}", LINKS + "/{link_id}"
 ACCEPT = "/api/v1/invitations/{token}/accept"
 URLS, URL = PROJECT + "/urls", "/api/v1/urls/{url_id}"
+AUDIT, AGGREGATE = "/api/v1/audit", "/api/v1/audit/aggregates/{aggregate_id}"
+FORGET = "/api/v1/users/{user_id}/forget"
 
 # own: owner  edi/vie: editor/viewer share  lkv/lke: viewer/editor link
 # lkx/lkr: expired/revoked link  str: stranger  inv: unverified invitee
@@ -99,6 +101,12 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", URL + "/chunks", SHARED):          "200 200 200 200 200 404 404 404 404 404 404 401",
     ("GET", URL + "/text", SHARED):            "200 200 200 200 200 404 404 404 404 404 404 401",
     ("PATCH", PROJECT + "/settings", SHARED):  "200 403 403 403 403 404 404 404 404 404 404 401",
+    # audit: the log and verify for auditors/admins; a project's history also for its owner
+    ("GET", AUDIT + "/events", SHARED):        "403 403 403 403 403 401 401 403 403 200 200 401",
+    ("GET", AUDIT + "/verify", SHARED):        "403 403 403 403 403 401 401 403 403 200 200 401",
+    ("GET", AGGREGATE + "/events", SHARED):    "200 404 404 404 404 401 401 404 404 200 200 401",
+    ("GET", AGGREGATE + "/state", SHARED):     "200 404 404 404 404 401 401 404 404 200 200 401",
+    ("POST", FORGET, SHARED):                  "403 403 403 403 403 401 401 403 403 403 200 401",
     # archived: readable; commands refused (409) once the role allows them
     ("GET", PROJECT, ARCHIVED):                "200 200 200 200 200 404 404 404 404 404 404 401",
     ("PATCH", PROJECT, ARCHIVED):              "409 403 403 403 403 404 404 404 404 404 404 401",
@@ -124,6 +132,9 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", URL + "/refresh", DELETED):       "404 404 404 404 404 404 404 404 404 404 404 401",
     ("GET", URL + "/chunks", DELETED):         "404 404 404 404 404 404 404 404 404 404 404 401",
     ("PATCH", PROJECT + "/settings", DELETED): "404 404 404 404 404 404 404 404 404 404 404 401",
+    # ... but its history stays readable through the audit routes
+    ("GET", AGGREGATE + "/events", DELETED):   "200 404 404 404 404 401 401 404 404 200 200 401",
+    ("GET", AGGREGATE + "/state", DELETED):    "200 404 404 404 404 401 401 404 404 200 200 401",
 }
 # fmt: on
 
@@ -136,6 +147,8 @@ PARAMETERS: dict[str, Callable[[World, Scene], str]] = {
     "token": lambda world, scene: scene.invitation_token,
     "key_id": lambda world, scene: world.owner_api_key(),
     "path": lambda world, scene: "no-such-document",
+    "aggregate_id": lambda world, scene: str(scene.project_id),
+    "user_id": lambda world, scene: world.fresh_account(),
 }
 BODIES: dict[tuple[str, str], Callable[[World], Any]] = {
     ("POST", AUTH + "/register"): lambda world: {

@@ -1,0 +1,1 @@
+"""Audit infrastructure: the signing key, checkpoints, exports."""

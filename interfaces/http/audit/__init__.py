@@ -1,0 +1,1 @@
+"""Audit routes: the global log, histories, past states, the chain."""
