@@ -12,12 +12,11 @@ garbage blobs and forgets their rows.
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
 from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 
-from application.projections.base import Key, Projection, Rows
+from application.projections.base import Key, Projection, Rows, dispatchmethod
 from domain.projects.aggregate import Project
 from domain.urls.aggregate import Url
 
@@ -47,7 +46,7 @@ class BlobsProjection(Projection):
         if row is not None:
             rows.put(URLS, (event.originator_id,), {**row, "released_at": at})
 
-    @singledispatchmethod
+    @dispatchmethod
     def process(self, event: DomainEventProtocol[Any], rows: Rows) -> None:
         """Events of no interest change nothing."""
 

@@ -9,14 +9,14 @@ Queries see either the old or the new view, never a half-built one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from infrastructure.postgres import views
-from infrastructure.postgres.projector import Projector, lock_id
+from infrastructure.postgres.projector import Projector, run_together
 
 REBUILD = "__rebuild"
 OLD = "__old"
@@ -26,21 +26,36 @@ Report = Callable[[int, int], None]  # (events read so far, events to read)
 
 def rebuild(live: Projector, report: Report | None = None) -> int:
     """Rebuild `live`'s view from position 0; returns the events read."""
-    fresh = Projector(
-        live.store,
-        live.datastore,
-        live.projection,
-        live.schema,
-        suffix=REBUILD,
-        batch_size=live.batch_size,
-        durable=False,
-    )
-    with live.datastore.transaction(commit=True) as curs:
+    return rebuild_all([live], report)
+
+
+def rebuild_all(
+    lives: Sequence[Projector], report: Report | None = None, batch_size: int | None = None
+) -> int:
+    """Rebuild several views in one pass over the log: each event is read and
+    decoded once, and applied to every fresh view that wants it. Returns the
+    events read."""
+    batch_size = batch_size or max(live.batch_size for live in lives)
+    fresh = [
+        Projector(
+            live.store,
+            live.datastore,
+            live.projection,
+            live.schema,
+            suffix=REBUILD,
+            batch_size=batch_size,
+            durable=False,
+        )
+        for live in lives
+    ]
+    datastore = lives[0].datastore
+    with datastore.transaction(commit=True) as curs:
         for statement in views.POSITIONS_DDL:
             curs.execute(statement)
-        views.drop_view(curs, live.schema, REBUILD)
-        views.create_view(curs, live.schema, REBUILD)
-    head = live.store.head()
+        for live in lives:
+            views.drop_view(curs, live.schema, REBUILD)
+            views.create_view(curs, live.schema, REBUILD)
+    head = lives[0].store.head()
     done = 0
 
     def progress(count: int) -> None:
@@ -49,12 +64,18 @@ def rebuild(live: Projector, report: Report | None = None) -> int:
         if report:
             report(done, max(head, done))
 
-    fresh.catch_up(progress)
-    with live.datastore.transaction(commit=True) as curs:
-        curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id(live.schema.name),))
-        while (count := fresh.run_batch(curs)) > 0:
+    while True:
+        with datastore.transaction(commit=True) as curs:
+            count = run_together(curs, fresh, batch_size)
+        progress(count)
+        if count < batch_size:  # a short batch reached the head
+            break
+    with datastore.transaction(commit=True) as curs:
+        # run_together takes every view's lock (live projectors pause) until the swap.
+        while (count := run_together(curs, fresh, batch_size)) > 0:
             progress(count)
-        _swap(curs, live, fresh)
+        for live, new in zip(lives, fresh, strict=True):
+            _swap(curs, live, new)
     return done
 
 
