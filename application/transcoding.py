@@ -5,8 +5,8 @@ every value of a registered type is an object `{"_type_": name, "_data_":
 data}`. Decoding parses the bytes with msgspec (about 6x faster than the
 stdlib parser with an object hook) and then revives those objects bottom-up,
 as the stdlib decoder's `object_hook` does. Whatever msgspec refuses (NaN,
-integers beyond 64 bits) goes to the library's own decoder, so both decode
-the same documents to the same values.
+Infinity) goes to the library's own decoder, so both decode the same
+documents to the same values.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from psycopg.sql import SQL, Identifier
 from application.projections.base import Projection
 from application.store import TrawlStore
 from infrastructure.postgres import views
+from infrastructure.postgres.row_cache import RowCache
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,9 @@ Progress = Callable[[int], None]
 # Run after the projection applied an event, on the batch's cursor: its writes
 # (e.g. enqueuing a job) commit or roll back with the view's rows and position.
 Effect = Callable[[Cursor[DictRow], Any, views.BatchRows], None]
+# Rows a projector keeps between batches (see row_cache): a catch-up or a
+# rebuild reads the rows of one view again and again; ~0.5-1 KB each.
+CACHE_ROWS = 50_000
 # Events decoded in one batch, by position (or why one could not be decoded).
 Decoded = dict[int, Any]
 
@@ -58,6 +62,7 @@ class Projector:
         effect: Effect | None = None,
         lag: float = 0.0,
         durable: bool = True,
+        cache_rows: int = CACHE_ROWS,
     ) -> None:
         self.store = store
         self.datastore = datastore
@@ -72,6 +77,7 @@ class Projector:
         # Rebuild and check tables need no fsync per batch: a crash loses the
         # last batches and their position together, and the replay resumes.
         self.durable = durable
+        self.cache = RowCache(cache_rows)
         self.view = schema.name + suffix
         self.channel = store.recorder.channel_name  # type: ignore[attr-defined]
         # Rendered once: only the events of interest carry their state; the
@@ -175,9 +181,12 @@ class Projector:
                 events.append((n, event))
         return events
 
-    def apply(self, curs: Cursor[DictRow], events: list[tuple[Notification, Any]]) -> None:
-        """Apply decoded events to the view's rows; a failing event is parked."""
-        rows = views.BatchRows(curs, self.schema, self.suffix)
+    def apply(
+        self, curs: Cursor[DictRow], events: list[tuple[Notification, Any]]
+    ) -> views.BatchRows | None:
+        """Apply decoded events to the view's rows; a failing event is parked.
+        The batch's rows as written (None when applied one by one)."""
+        rows = views.BatchRows(curs, self.schema, self.suffix, self.cache)
         keys = self.projection.keys
         rows.load(key for _, event in events for key in keys(event))
         curs.execute("SAVEPOINT batch")
@@ -187,7 +196,10 @@ class Projector:
             rows.flush()
         except Exception:  # noqa: BLE001 - find and park the poison event
             curs.execute("ROLLBACK TO SAVEPOINT batch")
+            self.cache.forget()
             self._one_by_one(curs, events)
+            return None
+        return rows
 
     def _apply(self, curs: Cursor[DictRow], event: Any, rows: views.BatchRows) -> None:
         self.projection.process(event, rows)
@@ -224,7 +236,10 @@ def run_together(curs: Cursor[DictRow], projectors: Sequence[Projector], limit: 
         curs.execute("SET LOCAL synchronous_commit = off")
     for lock in sorted({lock_id(p.schema.name) for p in projectors}):  # one order: no deadlock
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
-    starts = [views.read_position(curs, p.view) for p in projectors]
+    marks = [views.read_mark(curs, p.view) for p in projectors]
+    for projector, (_, mark) in zip(projectors, marks, strict=True):
+        projector.cache.validate(mark)
+    starts = [position for position, _ in marks]
     topics = sorted({t for p in projectors for t in p.projection.topics})
     notifications = _select(curs, projectors[0].select_sql, topics, min(starts), limit)
     if not notifications:
@@ -234,8 +249,10 @@ def run_together(curs: Cursor[DictRow], projectors: Sequence[Projector], limit: 
         # A view ahead of the others (e.g. left by a crash between views) skips what it has.
         mine = [n for n in notifications if n.id > start] if start > min(starts) else notifications
         if mine:
-            projector.apply(curs, projector.decode(curs, mine, decoded))
-            views.write_position(curs, projector.view, notifications[-1].id)
+            rows = projector.apply(curs, projector.decode(curs, mine, decoded))
+            mark = views.write_position(curs, projector.view, notifications[-1].id)
+            if rows is not None:
+                projector.cache.stage(mark, rows.rows, rows.wiped)
     return len(notifications)
 
 

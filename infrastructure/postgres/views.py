@@ -18,6 +18,7 @@ from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from application.projections.base import Key, Row
+from infrastructure.postgres.row_cache import RowCache
 
 POSITIONS_DDL = (
     "CREATE TABLE IF NOT EXISTS trawl_view_positions ("
@@ -108,19 +109,32 @@ def drop_view(curs: Cursor[DictRow], schema: ViewSchema, suffix: str) -> None:
     curs.execute("DELETE FROM trawl_view_positions WHERE view = %s", (schema.name + suffix,))
 
 
+def read_mark(curs: Cursor[DictRow], view: str) -> tuple[int, str]:
+    """The view's position and the id of the transaction that last wrote it."""
+    curs.execute(
+        "SELECT position, xmin::text AS mark FROM trawl_view_positions WHERE view = %s", (view,)
+    )
+    row = curs.fetchone()
+    return (int(row["position"]), row["mark"]) if row else (0, "")
+
+
 def read_position(curs: Cursor[DictRow], view: str) -> int:
     curs.execute("SELECT position FROM trawl_view_positions WHERE view = %s", (view,))
     row = curs.fetchone()
     return int(row["position"]) if row else 0
 
 
-def write_position(curs: Cursor[DictRow], view: str, position: int) -> None:
+def write_position(curs: Cursor[DictRow], view: str, position: int) -> str:
+    """Move the view's position; the new mark (this transaction's id, see read_mark)."""
     curs.execute(
-        "UPDATE trawl_view_positions SET position = %s, updated_at = now() WHERE view = %s",
+        "UPDATE trawl_view_positions SET position = %s, updated_at = now() WHERE view = %s"
+        " RETURNING xmin::text AS mark",
         (position, view),
     )
+    row = curs.fetchone()
     # Delivered at commit: wakes every API process waiting for this position.
     curs.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{view}:{position}"))
+    return row["mark"] if row else ""
 
 
 @dataclass
@@ -130,16 +144,26 @@ class BatchRows:
     curs: Cursor[DictRow]
     schema: ViewSchema
     suffix: str = ""
+    cache: RowCache | None = None  # rows known from earlier batches (a valid cache)
     _rows: dict[tuple[str, Key], Row | None] = field(default_factory=dict)
     _dirty: set[tuple[str, Key]] = field(default_factory=set)
     _wiped: list[tuple[str, str, Any]] = field(default_factory=list)
+    wiped: list[tuple[str, str, Any]] = field(default_factory=list)  # every wipe of the batch
 
     def load(self, wanted: Iterable[tuple[str, Key]]) -> None:
         by_table: dict[str, list[Key]] = {}
-        for table, key in wanted:
-            if (table, key) not in self._rows:
-                self._rows[(table, key)] = None
-                by_table.setdefault(table, []).append(key)
+        known = self.cache.rows if self.cache is not None else {}
+        for entry in wanted:
+            if entry not in self._rows:
+                if entry in known:
+                    # Rows are never changed in place (get/put copy), so sharing is safe.
+                    row = known[entry]
+                    if row is not None and self._is_wiped(entry[0], row):
+                        row = None
+                    self._rows[entry] = row
+                    continue
+                self._rows[entry] = None
+                by_table.setdefault(entry[0], []).append(entry[1])
         for table, keys in by_table.items():
             spec = self.schema.table(table)
             key_columns = SQL(", ").join(map(Identifier, spec.key))
@@ -166,6 +190,14 @@ class BatchRows:
                     zip(names, values, strict=True)
                 )
 
+    def _is_wiped(self, table: str, row: Row) -> bool:
+        return any(t == table and row.get(c) == v for t, c, v in self.wiped)
+
+    @property
+    def rows(self) -> dict[tuple[str, Key], Row | None]:
+        """Every row this batch read or wrote, as it is after `flush()`."""
+        return self._rows
+
     def get(self, table: str, key: Key) -> Row | None:
         if (table, key) not in self._rows:  # not announced by keys(): load it now
             self.load([(table, key)])
@@ -186,6 +218,7 @@ class BatchRows:
                 self._rows[(name, key)] = None
                 self._dirty.discard((name, key))
         self._wiped.append((table, column, value))
+        self.wiped.append((table, column, value))
 
     def flush(self) -> None:
         for table, column, value in self._wiped:

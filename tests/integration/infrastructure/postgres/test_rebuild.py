@@ -7,7 +7,7 @@ import pytest
 from application.auth.principal import Caller
 from infrastructure.postgres.projector import Projector
 from infrastructure.postgres.projects_view import PostgresProjectsView
-from infrastructure.postgres.rebuild import rebuild
+from infrastructure.postgres.rebuild import rebuild, rebuild_all
 from interfaces.bootstrap import Trawl
 from tests.integration.infrastructure.postgres.helpers import (
     execute,
@@ -194,3 +194,16 @@ def test_a_rebuild_beside_a_live_projector_and_writers_loses_nothing(trawl: Traw
 
     view = PostgresProjectsView(projector(trawl).datastore)
     assert {p.id for p in view.visible_to(owner.principal_key, 1000, None)} == ids
+
+
+def test_every_view_rebuilt_in_one_pass_equals_its_live_view(trawl: Trawl, url: str) -> None:
+    history(trawl, new_caller(), count=9)
+    catch_up_all(trawl)
+    tables = [(t.name, ", ".join(t.key)) for p in trawl.projectors for t in p.schema.tables]
+    live = {name: rows(url, name, key) for name, key in tables}
+
+    read = rebuild_all(trawl.projectors)
+
+    assert read == trawl.store.head()
+    assert {name: rows(url, name, key) for name, key in tables} == live
+    assert any(live.values())
