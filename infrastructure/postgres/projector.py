@@ -16,19 +16,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from eventsourcing.persistence import Notification
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import Cursor
-from psycopg.rows import DictRow, tuple_row
+from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 from application.projections.base import Projection
 from application.store import TrawlStore
-from infrastructure.postgres import views
+from infrastructure.postgres import bulk, read_ahead, views
+from infrastructure.postgres.batches import Decoded, lock_id, run_together
 from infrastructure.postgres.row_cache import RowCache
 
 log = logging.getLogger(__name__)
@@ -40,13 +40,6 @@ Effect = Callable[[Cursor[DictRow], Any, views.BatchRows], None]
 # Rows a projector keeps between batches (see row_cache): a catch-up or a
 # rebuild reads the rows of one view again and again; ~0.5-1 KB each.
 CACHE_ROWS = 50_000
-# Events decoded in one batch, by position (or why one could not be decoded).
-Decoded = dict[int, Any]
-
-
-def lock_id(view: str) -> int:
-    """A stable 31-bit advisory-lock id for a view name."""
-    return zlib.crc32(f"trawl-view:{view}".encode()) & 0x7FFFFFFF
 
 
 class Projector:
@@ -63,6 +56,7 @@ class Projector:
         lag: float = 0.0,
         durable: bool = True,
         cache_rows: int = CACHE_ROWS,
+        deferred: bool = False,
     ) -> None:
         self.store = store
         self.datastore = datastore
@@ -78,6 +72,9 @@ class Projector:
         # last batches and their position together, and the replay resumes.
         self.durable = durable
         self.cache = RowCache(cache_rows)
+        # Only for tables no one reads yet (a rebuild's): changed rows stay in
+        # the cache and are written when it is full or at the end, each once.
+        self.deferred = deferred
         self.view = schema.name + suffix
         self.channel = store.recorder.channel_name  # type: ignore[attr-defined]
         # Rendered once: only the events of interest carry their state; the
@@ -118,15 +115,8 @@ class Projector:
     def catch_up(
         self, progress: Progress | None = None, stop: threading.Event | None = None
     ) -> int:
-        total = 0
-        while not (stop and stop.is_set()):
-            count = self.run_batch()
-            total += count
-            if progress and count:
-                progress(count)
-            if count < self.batch_size:  # a short batch reached the head
-                break
-        return total
+        """Batches until a short one reaches the head; the events read."""
+        return read_ahead.catch_up([self], self.batch_size, progress, stop)
 
     def follow(
         self, stop: threading.Event, idle_timeout: float = 1.0, coalesce: float = 0.02
@@ -158,7 +148,7 @@ class Projector:
     # -- one batch -----------------------------------------------------------
 
     def _batch(self, curs: Cursor[DictRow]) -> int:
-        return run_together(curs, [self], self.batch_size)
+        return run_together(curs, [self], self.batch_size).count
 
     def decode(
         self, curs: Cursor[DictRow], notifications: list[Notification], decoded: Decoded
@@ -186,7 +176,7 @@ class Projector:
     ) -> views.BatchRows | None:
         """Apply decoded events to the view's rows; a failing event is parked.
         The batch's rows as written (None when applied one by one)."""
-        rows = views.BatchRows(curs, self.schema, self.suffix, self.cache)
+        rows = views.BatchRows(curs, self.schema, self.suffix, self.cache, self.deferred)
         keys = self.projection.keys
         rows.load(key for _, event in events for key in keys(event))
         curs.execute("SAVEPOINT batch")
@@ -196,10 +186,31 @@ class Projector:
             rows.flush()
         except Exception:  # noqa: BLE001 - find and park the poison event
             curs.execute("ROLLBACK TO SAVEPOINT batch")
+            self.write_deferred(curs)  # the tables must hold every row: one by one reads them
             self.cache.forget()
             self._one_by_one(curs, events)
             return None
         return rows
+
+    def write_deferred(self, curs: Cursor[DictRow]) -> None:
+        """Write the rows deferred so far (COPY while the tables hold none of ours)."""
+        cache = self.cache
+        if not cache.unwritten:
+            return
+        changed = {entry: cache.rows[entry] for entry in cache.unwritten}
+        copied = not cache.written and all(
+            bulk.copy_rows(curs, spec, self.suffix, rows)
+            for spec in self.schema.tables
+            if (rows := [r for (t, _), r in changed.items() if t == spec.name and r is not None])
+        )
+        if not copied:  # a table refused COPY (rolled back): write them all the usual way
+            batch = views.BatchRows(curs, self.schema, self.suffix)
+            batch.write(changed)
+            batch.flush()
+        cache.unwritten.clear()
+        cache.written = True
+        if cache.full:
+            cache.rows.clear()
 
     def _apply(self, curs: Cursor[DictRow], event: Any, rows: views.BatchRows) -> None:
         self.projection.process(event, rows)
@@ -225,44 +236,3 @@ class Projector:
             " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
             (self.view, notification.id, notification.topic, repr(error)[:2000]),
         )
-
-
-def run_together(curs: Cursor[DictRow], projectors: Sequence[Projector], limit: int) -> int:
-    """One batch for several views in one transaction: the next `limit` events
-    after the lowest of their positions, selected and decoded once for all of
-    them; each view applies those after its own position and writes its new
-    position. The number of events read (0 = every view is caught up)."""
-    if not all(p.durable for p in projectors):
-        curs.execute("SET LOCAL synchronous_commit = off")
-    for lock in sorted({lock_id(p.schema.name) for p in projectors}):  # one order: no deadlock
-        curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
-    marks = [views.read_mark(curs, p.view) for p in projectors]
-    for projector, (_, mark) in zip(projectors, marks, strict=True):
-        projector.cache.validate(mark)
-    starts = [position for position, _ in marks]
-    topics = sorted({t for p in projectors for t in p.projection.topics})
-    notifications = _select(curs, projectors[0].select_sql, topics, min(starts), limit)
-    if not notifications:
-        return 0
-    decoded: Decoded = {}
-    for projector, start in zip(projectors, starts, strict=True):
-        # A view ahead of the others (e.g. left by a crash between views) skips what it has.
-        mine = [n for n in notifications if n.id > start] if start > min(starts) else notifications
-        if mine:
-            rows = projector.apply(curs, projector.decode(curs, mine, decoded))
-            mark = views.write_position(curs, projector.view, notifications[-1].id)
-            if rows is not None:
-                projector.cache.stage(mark, rows.rows, rows.wiped)
-    return len(notifications)
-
-
-def _select(
-    curs: Cursor[DictRow], sql: str, topics: list[str], start: int, limit: int
-) -> list[Notification]:
-    # Plain tuples: a dict per row costs more than the rest of the read.
-    with curs.connection.cursor(row_factory=tuple_row) as raw:
-        raw.execute(sql, (topics, start, limit), prepare=True)
-        return [
-            Notification(originator, version, topic, state if state is not None else b"", i)
-            for i, originator, version, topic, state in raw.fetchall()
-        ]

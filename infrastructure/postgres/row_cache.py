@@ -32,22 +32,43 @@ class RowCache:
         self.rows: dict[Entry, Row | None] = {}
         self._mark: str | None = None
         self._staged: tuple[str, dict[Entry, Row | None], list[tuple[str, str, Any]]] | None = None
+        # Deferred mode (a rebuild's private tables): rows changed but not yet
+        # written, and whether the tables hold any row written from here.
+        self.unwritten: set[Entry] = set()
+        self.written = False
 
     def validate(self, mark: str) -> None:
         """Called at the start of a batch with the view's current mark."""
         staged, self._staged = self._staged, None
         if staged is not None and staged[0] == mark:  # our last batch committed
-            _, rows, wiped = staged
-            for table, column, value in wiped:
-                for entry, row in self.rows.items():
-                    if entry[0] == table and row is not None and row.get(column) == value:
-                        self.rows[entry] = None
-            self.rows.update(rows)
-            if len(self.rows) > self.limit:  # bounded memory: start again
+            self._merge(staged[1], staged[2])
+            if self.full:  # bounded memory: start again
                 self.rows.clear()
         elif mark != self._mark:  # someone else wrote the view (or it was swapped)
+            if self.unwritten:
+                raise RuntimeError("a view changed under its rebuild: rows not written are lost")
             self.rows.clear()
         self._mark = mark
+
+    @property
+    def full(self) -> bool:
+        return len(self.rows) > self.limit
+
+    def defer(
+        self, mark: str, rows: dict[Entry, Row | None], dirty: set[Entry], wiped: list[Any]
+    ) -> None:
+        """Deferred mode: take a batch's rows at once; the changed ones stay
+        `unwritten` until the projector writes them (`write_deferred`)."""
+        self._merge(rows, wiped)
+        self.unwritten |= dirty
+        self._mark = mark
+
+    def _merge(self, rows: dict[Entry, Row | None], wiped: list[Any]) -> None:
+        for table, column, value in wiped:
+            for entry, row in self.rows.items():
+                if entry[0] == table and row is not None and row.get(column) == value:
+                    self.rows[entry] = None
+        self.rows.update(rows)
 
     def stage(self, mark: str, rows: dict[Entry, Row | None], wiped: list[Any]) -> None:
         """A batch's rows as written, under the mark its own transaction produced."""
@@ -58,3 +79,4 @@ class RowCache:
         self.rows.clear()
         self._staged = None
         self._mark = None
+        self.unwritten.clear()

@@ -50,7 +50,7 @@ class TableSchema:
             for c in self.key  # type: ignore[arg-type]
         )
 
-    def ddl(self, suffix: str) -> list[Composed]:
+    def ddl(self, suffix: str, indexes: bool = True) -> list[Composed]:
         table = Identifier(self.name + suffix)
         columns = SQL(", ").join(
             SQL("{} {}").format(Identifier(c), SQL(t))
@@ -61,7 +61,7 @@ class TableSchema:
                 table, columns, SQL(", ").join(map(Identifier, self.key))
             )
         ]
-        for number, index in enumerate(self.indexes):
+        for number, index in enumerate(self.indexes if indexes else ()):
             statements.append(
                 SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
                     Identifier(f"{self.name}{suffix}_ix{number}"),
@@ -87,14 +87,24 @@ class ViewSchema:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def create_view(curs: Cursor[DictRow], schema: ViewSchema, suffix: str = "") -> None:
+def create_view(
+    curs: Cursor[DictRow], schema: ViewSchema, suffix: str = "", indexes: bool = True
+) -> None:
+    """The view's tables (secondary indexes too unless `indexes` is False:
+    a rebuild adds them once its tables are full, see `create_indexes`)."""
     for table in schema.tables:
-        for statement in table.ddl(suffix):
+        for statement in table.ddl(suffix, indexes):
             curs.execute(statement)
     curs.execute(
         "INSERT INTO trawl_view_positions (view, shape) VALUES (%s, %s) ON CONFLICT DO NOTHING",
         (schema.name + suffix, schema.shape),
     )
+
+
+def create_indexes(curs: Cursor[DictRow], schema: ViewSchema, suffix: str) -> None:
+    for table in schema.tables:
+        for statement in table.ddl(suffix)[1:]:
+            curs.execute(statement)
 
 
 def stored_shape(curs: Cursor[DictRow], view: str) -> str | None:
@@ -124,16 +134,17 @@ def read_position(curs: Cursor[DictRow], view: str) -> int:
     return int(row["position"]) if row else 0
 
 
-def write_position(curs: Cursor[DictRow], view: str, position: int) -> str:
-    """Move the view's position; the new mark (this transaction's id, see read_mark)."""
+def write_position(curs: Cursor[DictRow], view: str, position: int, notify: bool = True) -> str:
+    """Move the view's position; the new mark (this transaction's id, see read_mark).
+    `notify` wakes the processes waiting for the view (none wait for a rebuild's)."""
     curs.execute(
         "UPDATE trawl_view_positions SET position = %s, updated_at = now() WHERE view = %s"
         " RETURNING xmin::text AS mark",
         (position, view),
     )
     row = curs.fetchone()
-    # Delivered at commit: wakes every API process waiting for this position.
-    curs.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{view}:{position}"))
+    if notify:  # delivered at commit: wakes every API process waiting for this position
+        curs.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{view}:{position}"))
     return row["mark"] if row else ""
 
 
@@ -145,6 +156,7 @@ class BatchRows:
     schema: ViewSchema
     suffix: str = ""
     cache: RowCache | None = None  # rows known from earlier batches (a valid cache)
+    defer: bool = False  # flush() writes only wipes; the changed rows stay in `dirty`
     _rows: dict[tuple[str, Key], Row | None] = field(default_factory=dict)
     _dirty: set[tuple[str, Key]] = field(default_factory=set)
     _wiped: list[tuple[str, str, Any]] = field(default_factory=list)
@@ -194,6 +206,15 @@ class BatchRows:
         return any(t == table and row.get(c) == v for t, c, v in self.wiped)
 
     @property
+    def dirty(self) -> set[tuple[str, Key]]:
+        return self._dirty
+
+    def write(self, rows: dict[tuple[str, Key], Row | None]) -> None:
+        """Write these rows (None = delete) with the next `flush()`."""
+        self._rows.update(rows)
+        self._dirty.update(rows)
+
+    @property
     def rows(self) -> dict[tuple[str, Key], Row | None]:
         """Every row this batch read or wrote, as it is after `flush()`."""
         return self._rows
@@ -229,6 +250,8 @@ class BatchRows:
                 (value,),
             )
         self._wiped.clear()
+        if self.defer:
+            return
         for spec in self.schema.tables:
             changed = [(k, self._rows[(t, k)]) for t, k in self._dirty if t == spec.name]
             upserts = [row for _, row in changed if row is not None]

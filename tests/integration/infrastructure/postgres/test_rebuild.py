@@ -7,6 +7,7 @@ import pytest
 from application.auth.principal import Caller
 from infrastructure.postgres.projector import Projector
 from infrastructure.postgres.projects_view import PostgresProjectsView
+from infrastructure.postgres import rebuild as rebuild_module
 from infrastructure.postgres.rebuild import rebuild, rebuild_all
 from interfaces.bootstrap import Trawl
 from tests.integration.infrastructure.postgres.helpers import (
@@ -106,11 +107,9 @@ def test_rebuild_replaces_rows_the_log_does_not_justify(trawl: Trawl, url: str) 
 
 def test_rebuild_reports_progress_up_to_the_events_read(trawl: Trawl) -> None:
     history(trawl, new_caller())
-    live = projector(trawl)
-    small = Projector(live.store, live.datastore, live.projection, live.schema, batch_size=4)
     reports: list[tuple[int, int]] = []
 
-    read = rebuild(small, lambda done, total: reports.append((done, total)))
+    read = rebuild(projector(trawl), lambda done, total: reports.append((done, total)), 4)
 
     assert len(reports) >= 3
     assert [done for done, _ in reports] == sorted(done for done, _ in reports)
@@ -207,3 +206,17 @@ def test_every_view_rebuilt_in_one_pass_equals_its_live_view(trawl: Trawl, url: 
     assert read == trawl.store.head()
     assert {name: rows(url, name, key) for name, key in tables} == live
     assert any(live.values())
+
+
+def test_a_rebuild_whose_rows_overflow_memory_writes_them_as_it_goes(
+    trawl: Trawl, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history(trawl, new_caller(), count=12)
+    catch_up_all(trawl)
+    live_rows = rows(url, "access_grants", "project_id, principal")
+    monkeypatch.setattr(rebuild_module, "CACHE_ROWS", 3)  # written (upserts) every batch or so
+
+    rebuild_all(trawl.projectors, batch_size=5)
+
+    assert rows(url, "access_grants", "project_id, principal") == live_rows
+    assert len(live_rows) == 11  # the last project was deleted
