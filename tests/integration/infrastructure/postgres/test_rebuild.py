@@ -5,9 +5,9 @@ from typing import Any
 import pytest
 
 from application.auth.principal import Caller
+from infrastructure.postgres import rebuild as rebuild_module
 from infrastructure.postgres.projector import Projector
 from infrastructure.postgres.projects_view import PostgresProjectsView
-from infrastructure.postgres import rebuild as rebuild_module
 from infrastructure.postgres.rebuild import rebuild, rebuild_all
 from interfaces.bootstrap import Trawl
 from tests.integration.infrastructure.postgres.helpers import (
