@@ -33,6 +33,7 @@ POSITIONS_DDL = (
     " PRIMARY KEY (view, position))",
 )
 CHANNEL = "trawl_views"
+_UNSEEN: Any = object()  # a dict.get default: "no entry", unlike None ("no row")
 
 
 @dataclass(frozen=True)
@@ -165,17 +166,19 @@ class BatchRows:
     def load(self, wanted: Iterable[tuple[str, Key]]) -> None:
         by_table: dict[str, list[Key]] = {}
         known = self.cache.rows if self.cache is not None else {}
-        for entry in wanted:
-            if entry not in self._rows:
-                if entry in known:
-                    # Rows are never changed in place (get/put copy), so sharing is safe.
-                    row = known[entry]
-                    if row is not None and self._is_wiped(entry[0], row):
-                        row = None
-                    self._rows[entry] = row
-                    continue
-                self._rows[entry] = None
+        rows, wiped = self._rows, self.wiped
+        for entry in wanted:  # one lookup per dict: hashing UUID keys is not cheap
+            if entry in rows:
+                continue
+            row = known.get(entry, _UNSEEN)
+            if row is _UNSEEN:
+                rows[entry] = None
                 by_table.setdefault(entry[0], []).append(entry[1])
+                continue
+            # Rows are never changed in place (get/put copy), so sharing is safe.
+            if wiped and row is not None and self._is_wiped(entry[0], row):
+                row = None
+            rows[entry] = row
         for table, keys in by_table.items():
             spec = self.schema.table(table)
             key_columns = SQL(", ").join(map(Identifier, spec.key))
@@ -193,10 +196,10 @@ class BatchRows:
                     [list(column) for column in zip(*keys, strict=True)],
                 )
                 found = raw.fetchall()
-            wiped = [(names.index(c), v) for t, c, v in self._wiped if t == table]
+            gone = [(names.index(c), v) for t, c, v in self._wiped if t == table]
             for values in found:
                 # A row wiped earlier in this batch stays gone, even if first read now.
-                if wiped and any(values[i] == v for i, v in wiped):
+                if gone and any(values[i] == v for i, v in gone):
                     continue
                 self._rows[(table, tuple(values[i] for i in positions))] = dict(
                     zip(names, values, strict=True)
@@ -220,14 +223,17 @@ class BatchRows:
         return self._rows
 
     def get(self, table: str, key: Key) -> Row | None:
-        if (table, key) not in self._rows:  # not announced by keys(): load it now
-            self.load([(table, key)])
-        row = self._rows.get((table, key))
-        return dict(row) if row is not None else None
+        entry = (table, key)
+        row = self._rows.get(entry, _UNSEEN)
+        if row is _UNSEEN:  # not announced by keys(): load it now
+            self.load([entry])
+            row = self._rows[entry]
+        return dict(row) if row is not None else None  # type: ignore[arg-type]
 
     def put(self, table: str, key: Key, row: Row) -> None:
-        self._rows[(table, key)] = dict(row)
-        self._dirty.add((table, key))
+        entry = (table, key)
+        self._rows[entry] = dict(row)
+        self._dirty.add(entry)
 
     def delete(self, table: str, key: Key) -> None:
         self._rows[(table, key)] = None
