@@ -68,7 +68,8 @@ def run_together(
 def _run(
     curs: Cursor[DictRow], projectors: Sequence[Projector], limit: int, ahead: Ahead | None
 ) -> Batch:
-    if not all(p.durable for p in projectors):
+    durable = all(p.durable for p in projectors)
+    if not durable:
         curs.execute("SET LOCAL synchronous_commit = off")
     for lock in sorted({lock_id(p.schema.name) for p in projectors}):  # one order: no deadlock
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
@@ -85,23 +86,37 @@ def _run(
         decoded = {}
     if not notifications:
         return Batch(0, min(starts), used)
+    if len(notifications) == limit and durable:
+        # More events wait: another batch follows at once, and its commit (or
+        # the last, short one's) flushes this one's WAL too. Crashing before
+        # loses this batch's rows and position together, and the replay
+        # resumes from the position before: still exactly once.
+        curs.execute("SET LOCAL synchronous_commit = off")
     for projector, start in zip(projectors, starts, strict=True):
         # A view ahead of the others (e.g. left by a crash between views) skips what it has.
         mine = [n for n in notifications if n.id > start] if start > min(starts) else notifications
         if mine:
-            rows = projector.apply(curs, projector.decode(curs, mine, decoded))
-            mark = views.write_position(
-                curs, projector.view, notifications[-1].id, notify=not projector.suffix
-            )
-            if rows is None:
-                continue
-            if projector.deferred:
-                projector.cache.defer(mark, rows.rows, rows.dirty, rows.wiped)
-                if projector.cache.full:
-                    projector.write_deferred(curs)
-            else:
-                projector.cache.stage(mark, rows.rows, rows.wiped)
+            _apply(curs, projector, mine, decoded, notifications[-1].id)
     return Batch(len(notifications), notifications[-1].id, used)
+
+
+def _apply(
+    curs: Cursor[DictRow],
+    projector: Projector,
+    notifications: list[Notification],
+    decoded: Decoded,
+    position: int,
+) -> None:
+    rows = projector.apply(curs, projector.decode(curs, notifications, decoded))
+    mark = views.write_position(curs, projector.view, position, notify=not projector.suffix)
+    if rows is None:
+        return
+    if projector.deferred:
+        projector.cache.defer(mark, rows.rows, rows.dirty, rows.wiped)
+        if projector.cache.full:
+            projector.write_deferred(curs)
+    else:
+        projector.cache.stage(mark, rows.rows, rows.wiped)
 
 
 def decode_all(projectors: Sequence[Projector], notifications: list[Notification]) -> Decoded:

@@ -8,9 +8,11 @@ transaction as its rows.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from psycopg import Cursor
@@ -296,5 +298,12 @@ class BatchRows:
             key=SQL(", ").join(map(Identifier, spec.key)),
             updates=SQL(", ").join(SQL("{0} = EXCLUDED.{0}").format(Identifier(c)) for c in others),
         )
-        columns: list[list[Any]] = [[row.get(c) for row in rows] for c in names]
-        self.curs.execute(statement, columns)
+        self.curs.execute(statement, _columns(rows, names))
+
+
+def _columns(rows: list[Row], names: list[str]) -> list[list[Any]]:
+    """Rows to one list per column (a missing key is NULL), transposed in C."""
+    if len(names) > 1:  # (itemgetter of one name gives values, not tuples)
+        with contextlib.suppress(KeyError):  # else a projection left a column out
+            return [list(c) for c in zip(*map(itemgetter(*names), rows), strict=True)]
+    return [[row.get(c) for row in rows] for c in names]
