@@ -8,11 +8,9 @@ transaction as its rows.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
 from psycopg import Cursor
@@ -21,6 +19,7 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from application.projections.base import Key, Row
 from infrastructure.postgres.row_cache import RowCache
+from infrastructure.postgres.updates import columns_of, update_changed
 
 POSITIONS_DDL = (
     "CREATE TABLE IF NOT EXISTS trawl_view_positions ("
@@ -163,6 +162,7 @@ class BatchRows:
     _rows: dict[tuple[str, Key], Row | None] = field(default_factory=dict)
     _dirty: set[tuple[str, Key]] = field(default_factory=set)
     _wiped: list[tuple[str, str, Any]] = field(default_factory=list)
+    _stored: dict[tuple[str, Key], Row] = field(default_factory=dict)  # rows as in the tables
     wiped: list[tuple[str, str, Any]] = field(default_factory=list)  # every wipe of the batch
 
     def load(self, wanted: Iterable[tuple[str, Key]]) -> None:
@@ -181,6 +181,8 @@ class BatchRows:
             if wiped and row is not None and self._is_wiped(entry[0], row):
                 row = None
             rows[entry] = row
+            if row is not None:
+                self._stored[entry] = row
         for table, keys in by_table.items():
             spec = self.schema.table(table)
             key_columns = SQL(", ").join(map(Identifier, spec.key))
@@ -203,9 +205,8 @@ class BatchRows:
                 # A row wiped earlier in this batch stays gone, even if first read now.
                 if gone and any(values[i] == v for i, v in gone):
                     continue
-                self._rows[(table, tuple(values[i] for i in positions))] = dict(
-                    zip(names, values, strict=True)
-                )
+                entry = (table, tuple(values[i] for i in positions))
+                self._rows[entry] = self._stored[entry] = dict(zip(names, values, strict=True))
 
     def _is_wiped(self, table: str, row: Row) -> bool:
         return any(t == table and row.get(c) == v for t, c, v in self.wiped)
@@ -260,15 +261,34 @@ class BatchRows:
         self._wiped.clear()
         if self.defer:
             return
+        # After a wipe, a row read before it may be gone: upsert everything.
+        stored = {} if self.wiped else self._stored
         for spec in self.schema.tables:
-            changed = [(k, self._rows[(t, k)]) for t, k in self._dirty if t == spec.name]
-            upserts = [row for _, row in changed if row is not None]
-            deletes = [key for key, row in changed if row is None]
-            if deletes:
-                self._delete(spec, deletes)
-            if upserts:
-                self._upsert(spec, upserts)
+            self._write(spec, stored)
+        for entry in self._dirty:  # what the tables hold now
+            if (row := self._rows[entry]) is None:
+                self._stored.pop(entry, None)
+            else:
+                self._stored[entry] = row
         self._dirty.clear()
+
+    def _write(self, spec: TableSchema, stored: dict[tuple[str, Key], Row]) -> None:
+        upserts, updates, deletes = [], [], []
+        for entry in self._dirty:
+            if entry[0] == spec.name:
+                row, before = self._rows[entry], stored.get(entry)
+                if row is None:
+                    deletes.append(entry[1])
+                elif before is None:
+                    upserts.append(row)
+                else:
+                    updates.append((before, row))
+        if deletes:
+            self._delete(spec, deletes)
+        if updates:  # rows known to exist: only their changed columns
+            upserts += update_changed(self.curs, spec, self.suffix, updates)
+        if upserts:
+            self._upsert(spec, upserts)
 
     def _delete(self, spec: TableSchema, keys: list[Key]) -> None:
         self.curs.execute(
@@ -298,12 +318,4 @@ class BatchRows:
             key=SQL(", ").join(map(Identifier, spec.key)),
             updates=SQL(", ").join(SQL("{0} = EXCLUDED.{0}").format(Identifier(c)) for c in others),
         )
-        self.curs.execute(statement, _columns(rows, names))
-
-
-def _columns(rows: list[Row], names: list[str]) -> list[list[Any]]:
-    """Rows to one list per column (a missing key is NULL), transposed in C."""
-    if len(names) > 1:  # (itemgetter of one name gives values, not tuples)
-        with contextlib.suppress(KeyError):  # else a projection left a column out
-            return [list(c) for c in zip(*map(itemgetter(*names), rows), strict=True)]
-    return [[row.get(c) for row in rows] for c in names]
+        self.curs.execute(statement, columns_of(rows, names))
