@@ -20,17 +20,32 @@ Row = dict[str, Any]
 
 
 class dispatchmethod(singledispatchmethod):  # type: ignore[type-arg]  # noqa: N801 - a decorator
-    """`singledispatchmethod` whose attribute access is cheap.
+    """`singledispatchmethod` whose attribute access and dispatch are cheap.
 
     On Python 3.11 every `self.process` builds a new wrapper with
-    `update_wrapper` (about 1 us), paid once per event and view on replay.
+    `update_wrapper` (about 1 us), and `dispatch` looks the class up in a
+    WeakKeyDictionary in Python; both are paid once per event and view on a
+    replay. Here the implementation per event class is kept in a plain dict,
+    emptied whenever another one is registered.
     """
 
+    def __init__(self, func: Any) -> None:
+        super().__init__(func)
+        self._impls: dict[type[Any], Any] = {}
+
+    def register(self, cls: Any, method: Any = None) -> Any:
+        self._impls.clear()
+        return super().register(cls, method)
+
     def __get__(self, obj: Any, cls: type[Any] | None = None) -> Any:
-        dispatch = self.dispatcher.dispatch
+        impls, dispatch = self._impls, self.dispatcher.dispatch
 
         def method(event: Any, *args: Any, **kwargs: Any) -> Any:
-            return dispatch(event.__class__).__get__(obj, cls)(event, *args, **kwargs)
+            kind = event.__class__
+            impl = impls.get(kind)
+            if impl is None:
+                impl = impls[kind] = dispatch(kind)
+            return impl(obj, event, *args, **kwargs)
 
         return method
 
