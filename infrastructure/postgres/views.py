@@ -169,6 +169,8 @@ class BatchRows:
         by_table: dict[str, list[Key]] = {}
         known = self.cache.rows if self.cache is not None else {}
         rows, wiped = self._rows, self.wiped
+        # Rows as stored, for updates of their changed columns (deferred rows are not flushed).
+        stored: dict[tuple[str, Key], Row] = {} if self.defer else self._stored
         for entry in wanted:  # one lookup per dict: hashing UUID keys is not cheap
             if entry in rows:
                 continue
@@ -182,7 +184,7 @@ class BatchRows:
                 row = None
             rows[entry] = row
             if row is not None:
-                self._stored[entry] = row
+                stored[entry] = row
         for table, keys in by_table.items():
             spec = self.schema.table(table)
             key_columns = SQL(", ").join(map(Identifier, spec.key))
