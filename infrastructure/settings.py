@@ -79,7 +79,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     log_level: Annotated[str, _doc("Python log level.")] = "INFO"
     workers: Annotated[
         int, _doc("Ingestion worker threads inside `trawl serve` (0 = none)."), msgspec.Meta(ge=0)
-    ] = 2
+    ] = 4
     per_host_concurrency: Annotated[
         int, _doc("Fetches of one host running at once, over all workers."), msgspec.Meta(ge=1)
     ] = 2

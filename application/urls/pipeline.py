@@ -114,8 +114,15 @@ class Pipeline:
             url.url,
             etag=url.etag if url.current_version else None,
             last_modified=url.last_modified if url.current_version else None,
+            may_follow=self.robots.allowed if self.robots is not None else None,
         )
-        result = self.fetcher.fetch(request)
+        try:
+            result = self.fetcher.fetch(request)
+        except FetchError as failure:
+            if failure.reason != "robots-disallowed":
+                raise
+            # A redirect led to a page its site's robots.txt disallows.
+            return self.store.retrying(lambda: self._blocked(ctx, url.id, lease_id))
         return self.store.retrying(lambda: self._fetched(ctx, url.id, lease_id, result))
 
     def _start(self, ctx: Context, url_id: uuid.UUID, lease_id: uuid.UUID, attempt: int) -> Url:

@@ -208,3 +208,13 @@ def test_invalid_settings_are_refused() -> None:
     ):
         with pytest.raises(DomainError):
             project.change_settings(CTX, replace(project.settings, **wrong))  # type: ignore[arg-type]
+
+
+def test_a_redirect_into_a_disallowed_page_blocks_the_url(store: TrawlStore) -> None:
+    url_id = added_url(store)
+    pipeline = make(
+        store, FetchError("robots-disallowed", "https://x/private"), robots=FakeRobots(True)
+    )
+
+    assert pipeline.fetch(url_id, uuid.uuid4(), 1).step == BLOCKED
+    assert store.load(Url, url_id).status == "blocked"
