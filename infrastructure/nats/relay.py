@@ -1,0 +1,251 @@
+"""The relay: follows the global log and publishes every event to the stream.
+
+One relay is active per database (a Postgres session advisory lock); others
+wait as hot standbys and take over within `standby_interval` when the active
+one dies. The active relay:
+
+1. creates or checks the stream (`ensure_stream`);
+2. reconciles: the stream's last message names, in its `Trawl-Position`
+   header, the last event the stream holds; publishing resumes right after
+   it, whatever Postgres recorded and whatever the dedup window (Postgres's
+   position only serves an empty stream);
+3. pumps: selects the events after the last one sent, publishes them
+   pipelined (`Pipeline`), and records in Postgres the highest position
+   acked with every event before it; woken by the recorder's NOTIFY, or by
+   polling every `idle_timeout` seconds;
+4. on any surprise resynchronises (step 2) without reconnecting, and on a
+   lost connection starts over from the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import nats
+from eventsourcing.persistence import Mapper
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from application.store import TrawlStore
+from infrastructure.nats import messages
+from infrastructure.nats.database import RelayDatabase, listen
+from infrastructure.nats.pipeline import Pipeline, Publish, Resync, jetstream_publisher
+from infrastructure.nats.stream import IncompatibleStream, StreamSpec, ensure_stream
+from infrastructure.postgres.database import conninfo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RelayOptions:
+    batch_size: int = 1000
+    max_in_flight: int = 2000
+    ack_timeout: float = 5.0
+    idle_timeout: float = 1.0
+    standby_interval: float = 1.0
+    record_interval: float = 0.2  # seconds between position writes while busy
+    retry_pause: float = 1.0
+
+
+class Relay:
+    """Publishes the log to the stream; `run(stop)` is a thread's whole life."""
+
+    def __init__(
+        self,
+        mapper: Mapper[UUID],
+        conninfo: str,
+        events_table: str,
+        channel: str,
+        nats_url: str,
+        spec: StreamSpec,
+        options: RelayOptions | None = None,
+        publisher: Callable[[JetStreamContext], Publish] = jetstream_publisher,
+    ) -> None:
+        self.mapper = mapper
+        self.conninfo = conninfo
+        self.events_table = events_table
+        self.channel = channel
+        self.nats_url = nats_url
+        self.spec = spec
+        self.options = options or RelayOptions()
+        self.publisher = publisher
+        self.active = threading.Event()  # set while this relay holds the lock
+        self._published_before = 0  # acks counted by finished pipelines
+        self._pipeline: Pipeline | None = None
+        self.resyncs = 0
+        self.error: BaseException | None = None  # a fatal error ended run()
+
+    @property
+    def published(self) -> int:
+        """Events this relay published (acked), over its whole life."""
+        current = self._pipeline.acks if self._pipeline else 0
+        return self._published_before + current
+
+    def run(self, stop: threading.Event) -> None:
+        """Relay until `stop` is set (hot standby while another relay is active)."""
+        try:
+            asyncio.run(self._main(stop))
+        except IncompatibleStream as error:
+            self.error = error
+            log.error("relay stopped: %s", error)
+
+    async def _main(self, stop: threading.Event) -> None:
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        watcher = threading.Thread(
+            target=lambda: (stop.wait(), loop.call_soon_threadsafe(stopping.set)), daemon=True
+        )
+        watcher.start()
+        while not stopping.is_set():
+            db = RelayDatabase(self.conninfo, self.events_table)
+            try:
+                await db.open()
+                if await db.try_lock():
+                    self.active.set()
+                    await self._active(db, stopping)
+                    continue
+            except IncompatibleStream:
+                raise
+            except Exception:
+                log.warning("relay failed; retrying", exc_info=True)
+            finally:
+                self.active.clear()
+                await db.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.options.standby_interval)
+
+    async def _active(self, db: RelayDatabase, stopping: asyncio.Event) -> None:
+        nc = await nats.connect(self.nats_url, name="trawl-relay", **connect_options())
+        wake = asyncio.Event()
+        listener = asyncio.create_task(listen(self.conninfo, self.channel, wake))
+        stop_waker = asyncio.create_task(_forward(stopping, wake))
+        try:
+            js = nc.jetstream(publish_async_max_pending=self.options.max_in_flight + 1)
+            await ensure_stream(js, self.spec)
+            log.info("relay active: stream %s, subjects %s", self.spec.name, self.spec.subjects)
+            await self._pump(db, js, wake, stopping)
+        finally:
+            listener.cancel()
+            stop_waker.cancel()
+            with contextlib.suppress(Exception):
+                await nc.close()
+
+    async def _pump(
+        self, db: RelayDatabase, js: JetStreamContext, wake: asyncio.Event, stopping: asyncio.Event
+    ) -> None:
+        options = self.options
+        pipeline = await self._reconcile(db, js)
+        recorded, last_write = pipeline.acked, time.monotonic()
+        while not stopping.is_set():
+            wake.clear()  # before the select: a NOTIFY after it wakes the next wait
+            try:
+                batch = await db.select(pipeline.sent, options.batch_size)
+                for stored in batch:
+                    await pipeline.send(
+                        messages.encode_stored(self.mapper, stored, stored.id, self.spec.prefix)
+                    )
+                pipeline.settle_ready()
+                if not batch:
+                    await pipeline.settle_all()
+            except Resync as error:
+                self.resyncs += 1
+                log.warning("relay resynchronising with the stream: %s", error)
+                pipeline.abandon()
+                pipeline = await self._reconcile(db, js)
+                recorded = pipeline.acked
+                continue
+            now = time.monotonic()
+            if pipeline.acked != recorded and (
+                not batch or now - last_write > options.record_interval
+            ):
+                await db.record(pipeline.acked)
+                recorded, last_write = pipeline.acked, now
+            if not batch:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), options.idle_timeout)
+        with contextlib.suppress(Resync, TimeoutError):
+            await asyncio.wait_for(pipeline.settle_all(), options.ack_timeout)
+        if pipeline.acked != recorded:
+            await db.record(pipeline.acked)
+
+    async def _reconcile(self, db: RelayDatabase, js: JetStreamContext) -> Pipeline:
+        """A fresh pipeline starting right after the stream's last message."""
+        info = await js.stream_info(self.spec.name)
+        recorded = await db.position()
+        position = recorded
+        if info.state.messages:
+            found = await self._last_position(js, info.state.last_seq)
+            position = recorded if found is None else found
+        head = await db.head()
+        if position > head:
+            raise IncompatibleStream(
+                f"stream {self.spec.name} holds log position {position}, beyond this database's"
+                f" head {head}: it was filled from another database"
+            )
+        if position != recorded:
+            log.info("relay position %s -> %s (the stream's last message)", recorded, position)
+            await db.record(position)
+        if self._pipeline is not None:
+            self._published_before += self._pipeline.acks
+        self._pipeline = Pipeline(
+            self.publisher(js),
+            last_seq=info.state.last_seq,
+            position=position,
+            max_in_flight=self.options.max_in_flight,
+            ack_timeout=self.options.ack_timeout,
+        )
+        return self._pipeline
+
+    async def _last_position(self, js: JetStreamContext, seq: int) -> int | None:
+        try:
+            last = await js.get_msg(self.spec.name, seq)
+        except NotFoundError:
+            log.warning("stream %s: last message %s is gone; using Postgres", self.spec.name, seq)
+            return None
+        found = messages.position_of(last.headers)
+        if found is None:
+            raise IncompatibleStream(
+                f"the last message of stream {self.spec.name} (sequence {seq}) has no"
+                f" {messages.POSITION} header: something else publishes on {self.spec.subjects}"
+            )
+        return found
+
+
+async def _forward(stopping: asyncio.Event, wake: asyncio.Event) -> None:
+    await stopping.wait()
+    wake.set()
+
+
+def connect_options() -> dict[str, Any]:
+    """nats-py options Trawl's clients share (reconnect forever, quickly)."""
+    return {"max_reconnect_attempts": -1, "reconnect_time_wait": 0.25, "connect_timeout": 2}
+
+
+def relay_for(
+    store: TrawlStore,
+    database_url: str,
+    nats_url: str,
+    spec: StreamSpec,
+    options: RelayOptions | None = None,
+    publisher: Callable[[JetStreamContext], Publish] = jetstream_publisher,
+) -> Relay:
+    """The relay of a store's log (its table and NOTIFY channel) on Postgres."""
+    recorder: Any = store.recorder
+    return Relay(
+        store.mapper,
+        conninfo(database_url),
+        recorder.events_table_name,
+        recorder.channel_name,
+        nats_url,
+        spec,
+        options,
+        publisher,
+    )
