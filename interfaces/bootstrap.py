@@ -51,6 +51,9 @@ from infrastructure.memory.views import (
     MemoryUrlsView,
     MemoryViews,
 )
+from infrastructure.nats.relay import Relay, relay_for
+from infrastructure.nats.status import RelayStatus, relay_status
+from infrastructure.nats.stream import StreamSpec
 from infrastructure.postgres import access_view, projects_view, side_tables, urls_view
 from infrastructure.postgres import vault as vault_module
 from infrastructure.postgres.database import library_env
@@ -88,6 +91,9 @@ class Trawl:
     # Ingestion (Postgres only): each worker thread runs fetch/extract/chunk jobs.
     make_worker: Callable[[str], Worker] | None = None
     ping: Callable[[], bool] = lambda: True
+    # The event stream: the relay (when this process may run one) and its progress.
+    relay: Relay | None = None
+    relay_status: Callable[[], RelayStatus | None] = lambda: None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _closers: list[Callable[[], Any]] = field(default_factory=list)
@@ -116,6 +122,16 @@ class Trawl:
             )
             thread.start()
             self._threads.append(thread)
+
+    def start_relay(self) -> None:
+        """Publish the log to NATS in a background thread (a hot standby if another relay runs)."""
+        if self.relay is None:
+            raise RuntimeError("this Trawl has no relay (no NATS URL, or TRAWL_NATS_URL=off)")
+        thread = threading.Thread(
+            target=self.relay.run, args=(self._stop,), name="relay", daemon=True
+        )
+        thread.start()
+        self._threads.append(thread)
 
     def every(self, seconds: float, job: Callable[[], Any], name: str) -> None:
         """Run `job` every `seconds` in a background thread until close()."""
@@ -190,8 +206,13 @@ def bootstrap(
     mailer: Mailer | None = None,
     hasher: PasswordHasher | None = None,
     run_projectors: bool | None = None,
+    nats_url: str | None = None,
 ) -> Trawl:
-    """Trawl on Postgres: tables are created (idempotently) on start."""
+    """Trawl on Postgres: tables are created (idempotently) on start.
+
+    With a `nats_url` (and the relay not switched off) the Trawl carries a
+    relay; `start_relay()` runs it.
+    """
     env = library_env(database_url, settings.db_pool_size, settings.db_max_overflow)
     factory = PostgresFactory(Environment(TrawlStore.name, env))
     datastore = factory.datastore
@@ -238,6 +259,10 @@ def bootstrap(
         queue, pipeline, owner, per_host_limit=settings.per_host_concurrency
     )
     trawl.ping = lambda: _ping(datastore)
+    events_table = store.recorder.events_table_name  # type: ignore[attr-defined]
+    trawl.relay_status = lambda: relay_status(datastore, store.mapper, events_table)
+    if nats_url and settings.relay_enabled:
+        trawl.relay = relay_for(store, database_url, nats_url, stream_spec(settings))
     trawl._closers.append(watcher.stop)
     trawl.every(600, lambda: side_tables.purge_expired(datastore), "purge-idempotency")
     if settings.projector if run_projectors is None else run_projectors:
@@ -267,6 +292,17 @@ def bootstrap_memory(
         mailer,
         hasher or Argon2PasswordHasher(time_cost=1, memory_cost=1024),
         projections,
+    )
+
+
+def stream_spec(settings: Settings) -> StreamSpec:
+    """The event stream the settings describe."""
+    return StreamSpec(
+        name=settings.nats_stream,
+        prefix=settings.nats_subject_prefix,
+        duplicate_window=settings.nats_duplicate_window_seconds,
+        max_age=settings.nats_max_age_seconds,
+        max_bytes=settings.nats_max_bytes or -1,
     )
 
 

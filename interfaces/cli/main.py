@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from interfaces.cli import admin, serve
+from interfaces.cli import admin, events, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve.register(commands)
     admin.register(commands)
+    events.register(commands)
     return parser
 
 
