@@ -72,7 +72,7 @@ def test_relay_killed_at_random_moments_publishes_every_event_once_in_order(
         try:
             # Kill it while it publishes: once it has moved, after a random moment.
             eventually(
-                lambda: process.poll() is not None or relay_position(url) > before,
+                lambda p=process, b=before: p.poll() is not None or relay_position(url) > b,
                 timeout=60,
                 what="the relay to start publishing",
             )
