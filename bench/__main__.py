@@ -2,7 +2,8 @@
 
 Sections: `commands` (HTTP command path against a plain-CRUD baseline),
 `projection` (read-side catch-up against raw select+decode), `access`
-(what the authorization lookup adds to a query) and `extraction` (main-text
+(what the authorization lookup adds to a query), `relay` (the NATS event
+stream against raw publish_async, and its lag at 1k events/s) and `extraction` (main-text
 quality and speed against a full-page-text baseline, no database); none named
 runs all. Each database section gets its own fresh `trawl_bench_<hex>`
 database, dropped at the end. Results also go to bench/results/<timestamp>.json.
@@ -18,7 +19,7 @@ from contextlib import nullcontext
 
 from bench import databases, report
 
-SECTIONS = ("commands", "projection", "access", "extraction")
+SECTIONS = ("commands", "projection", "access", "relay", "extraction")
 NO_DATABASE = frozenset({"extraction"})
 
 
@@ -80,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
                     from bench import commands
 
                     figures += commands.run(url, args, command)
+                elif section == "relay":
+                    from bench import relay
+
+                    figures += relay.run(url, args, command)
                 elif section == "projection":
                     from bench import projection
 

@@ -15,10 +15,12 @@ import ctypes
 import json
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PR_SET_PDEATHSIG = 1
 
@@ -95,6 +97,23 @@ class EmbeddedNats:
                 self.process.wait()
         with contextlib.suppress(FileNotFoundError):
             (self.root / "url").unlink()
+
+
+def answers(url: str, timeout: float = 2.0) -> bool:
+    """True when a NATS server with JetStream greets us at `url` within `timeout`."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 4222), timeout) as sock:
+            sock.settimeout(timeout)
+            greeting = sock.recv(4096).decode(errors="replace")
+    except OSError:
+        return False
+    if not greeting.startswith("INFO "):
+        return False
+    try:
+        return bool(json.loads(greeting[5:].strip()).get("jetstream"))
+    except ValueError:
+        return False
 
 
 def running_url(data_dir: Path) -> str | None:

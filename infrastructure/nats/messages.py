@@ -9,7 +9,9 @@ published copies too.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +19,7 @@ import msgspec
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from domain.common import event_id
+from domain.common import EVENT_ID_NAMESPACE
 from infrastructure.nats.subjects import spec_for
 
 MSG_ID = "Nats-Msg-Id"
@@ -66,23 +68,46 @@ def sealed_event(mapper: Mapper[UUID], stored: StoredEvent) -> DomainEventProtoc
     return Mapper.to_domain_event(mapper, stored)
 
 
+@cache
+def _fixed(topic: str, prefix: str) -> tuple[str, str, str]:
+    """Subject, event type and schema version of a topic: the same for all its events."""
+    spec = spec_for(topic)
+    return spec.subject(prefix), spec.topic, str(spec.schema_version)
+
+
 def to_message(position: int, event: DomainEventProtocol[UUID], prefix: str) -> Message:
     """The message of an event stored at `position`."""
-    spec = spec_for(str(type(event).TOPIC))  # type: ignore[attr-defined]
+    subject, topic, schema_version = _fixed(type(event).TOPIC, prefix)  # type: ignore[attr-defined]
     state: dict[str, Any] = vars(event)
-    aggregate_id = state["originator_id"]
-    version = state["originator_version"]
+    aggregate_id = str(state["originator_id"])
+    version = str(state["originator_version"])
     occurred: datetime = state["timestamp"]
     headers = {
-        MSG_ID: str(event_id(aggregate_id, version)),
+        MSG_ID: event_id_text(aggregate_id, version),
         POSITION: str(position),
-        AGGREGATE_ID: str(aggregate_id),
-        AGGREGATE_VERSION: str(version),
-        EVENT_TYPE: spec.topic,
-        SCHEMA_VERSION: str(spec.schema_version),
+        AGGREGATE_ID: aggregate_id,
+        AGGREGATE_VERSION: version,
+        EVENT_TYPE: topic,
+        SCHEMA_VERSION: schema_version,
         OCCURRED_AT: occurred.isoformat(),
     }
-    return Message(position, spec.subject(prefix), headers, _encoder.encode(state))
+    return Message(position, subject, headers, _encoder.encode(state))
+
+
+_NAMESPACE = EVENT_ID_NAMESPACE.bytes
+
+
+def event_id_text(aggregate_id: str, version: str) -> str:
+    """`str(domain.common.event_id(...))` without building UUID objects (the relay's hot path)."""
+    digest = bytearray(
+        hashlib.sha1(
+            _NAMESPACE + f"{aggregate_id}:{version}".encode(), usedforsecurity=False
+        ).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def encode_stored(mapper: Mapper[UUID], stored: StoredEvent, position: int, prefix: str) -> Message:

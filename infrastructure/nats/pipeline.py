@@ -15,12 +15,16 @@ sequence, which the pipeline accepts.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nats.js import JetStreamContext
+import msgspec
+from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js.api import PubAck
+from nats.js.errors import APIError, NoStreamResponseError
 
 from infrastructure.nats.messages import Message
 
@@ -28,19 +32,78 @@ EXPECTED_LAST_SEQUENCE = "Nats-Expected-Last-Sequence"
 
 # Sends one message expecting the stream's last sequence; returns its ack's future.
 Publish = Callable[[Message, int], Awaitable["asyncio.Future[PubAck]"]]
+# Makes the Publish of one connection.
+Publisher = Callable[[Client], Publish]
 
 
 class Resync(Exception):
     """The pipeline lost track of the stream: start again from the stream's last message."""
 
 
-def jetstream_publisher(js: JetStreamContext) -> Publish:
-    """`Publish` over nats-py's `publish_async` (acks arrive as futures)."""
+def jetstream_publisher(client: Client) -> Publish:
+    """`Publish` over nats-py's `publish_async` (the benchmark's baseline)."""
+    js = client.jetstream(publish_async_max_pending=1_000_000)  # the Pipeline bounds it
 
     async def publish(message: Message, expected_last_seq: int) -> asyncio.Future[PubAck]:
         headers = dict(message.headers)
         headers[EXPECTED_LAST_SEQUENCE] = str(expected_last_seq)
         return await js.publish_async(message.subject, message.body, headers=headers)
+
+    return publish
+
+
+class _Ack(msgspec.Struct):
+    stream: str = ""
+    seq: int = 0
+    duplicate: bool = False
+    error: dict[str, Any] | None = None
+
+
+_decode_ack = msgspec.json.Decoder(_Ack).decode
+
+
+def inbox_publisher(client: Client) -> Publish:
+    """`Publish` with acks on one inbox subscription of our own (the relay's default).
+
+    The same protocol as `publish_async` (a JetStream publish is a core
+    publish with a reply subject; the ack comes back there), minus its
+    per-message costs: reply tokens are a counter, not random bytes, and
+    acks are decoded by msgspec into the futures directly.
+    """
+    prefix = client.new_inbox()
+    waiting: dict[str, asyncio.Future[PubAck]] = {}
+    counter = itertools.count()
+    subscribed: list[object] = []
+
+    async def on_ack(msg: Msg) -> None:
+        future = waiting.pop(msg.subject[len(prefix) + 1 :], None)
+        if future is None or future.done():
+            return  # abandoned after a resync
+        if not msg.data:  # a status message: no stream answered
+            future.set_exception(NoStreamResponseError())
+            return
+        ack = _decode_ack(msg.data)
+        if ack.error is not None:
+            future.set_exception(
+                APIError(
+                    code=ack.error.get("code"),
+                    err_code=ack.error.get("err_code"),
+                    description=ack.error.get("description"),
+                )
+            )
+        else:
+            future.set_result(PubAck(stream=ack.stream, seq=ack.seq, duplicate=ack.duplicate))
+
+    async def publish(message: Message, expected_last_seq: int) -> asyncio.Future[PubAck]:
+        if not subscribed:
+            subscribed.append(await client.subscribe(prefix + ".*", cb=on_ack))
+        token = str(next(counter))
+        future: asyncio.Future[PubAck] = asyncio.get_running_loop().create_future()
+        waiting[token] = future
+        headers = dict(message.headers)
+        headers[EXPECTED_LAST_SEQUENCE] = str(expected_last_seq)
+        await client.publish(message.subject, message.body, f"{prefix}.{token}", headers)
+        return future
 
     return publish
 
@@ -72,8 +135,10 @@ class Pipeline:
         return len(self._in_flight)
 
     async def send(self, message: Message) -> None:
-        while len(self._in_flight) >= self.max_in_flight:
-            await self._settle_oldest()
+        if len(self._in_flight) >= self.max_in_flight:
+            self.settle_ready()  # cheap: no waiting while acks are already there
+            while len(self._in_flight) >= self.max_in_flight:
+                await self._settle_oldest()
         try:
             future = await self.publish(message, self.last_seq)
         except Exception as error:
@@ -101,12 +166,10 @@ class Pipeline:
 
     async def _settle_oldest(self) -> None:
         position, seq, future = self._in_flight[0]
-        try:
-            await asyncio.wait_for(asyncio.shield(future), self.ack_timeout)
-        except TimeoutError:
-            raise Resync(f"no ack for position {position} within {self.ack_timeout}s") from None
-        except Exception:  # noqa: BLE001, S110 - _check reports the future's error
-            pass
+        if not future.done():
+            done, _ = await asyncio.wait((future,), timeout=self.ack_timeout)
+            if not done:
+                raise Resync(f"no ack for position {position} within {self.ack_timeout}s")
         self._in_flight.popleft()
         self._check(position, seq, future)
 

@@ -24,20 +24,19 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import nats
-from eventsourcing.persistence import Mapper
+from eventsourcing.persistence import Mapper, Notification
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from application.store import TrawlStore
 from infrastructure.nats import messages
 from infrastructure.nats.database import RelayDatabase, listen
-from infrastructure.nats.pipeline import Pipeline, Publish, Resync, jetstream_publisher
+from infrastructure.nats.pipeline import Pipeline, Publish, Publisher, Resync, inbox_publisher
 from infrastructure.nats.stream import IncompatibleStream, StreamSpec, ensure_stream
 from infrastructure.postgres.database import conninfo
 
@@ -52,6 +51,7 @@ class RelayOptions:
     idle_timeout: float = 1.0
     standby_interval: float = 1.0
     record_interval: float = 0.2  # seconds between position writes while busy
+    flush_every: int = 100  # messages published between yields to the event loop
     retry_pause: float = 1.0
 
 
@@ -67,7 +67,7 @@ class Relay:
         nats_url: str,
         spec: StreamSpec,
         options: RelayOptions | None = None,
-        publisher: Callable[[JetStreamContext], Publish] = jetstream_publisher,
+        publisher: Publisher = inbox_publisher,
     ) -> None:
         self.mapper = mapper
         self.conninfo = conninfo
@@ -123,15 +123,18 @@ class Relay:
                 await asyncio.wait_for(stopping.wait(), self.options.standby_interval)
 
     async def _active(self, db: RelayDatabase, stopping: asyncio.Event) -> None:
-        nc = await nats.connect(self.nats_url, name="trawl-relay", **connect_options())
+        # Subjects are built from checked tokens: skip re-validating each one.
+        nc = await nats.connect(
+            self.nats_url, name="trawl-relay", skip_subject_validation=True, **connect_options()
+        )
         wake = asyncio.Event()
         listener = asyncio.create_task(listen(self.conninfo, self.channel, wake))
         stop_waker = asyncio.create_task(_forward(stopping, wake))
         try:
-            js = nc.jetstream(publish_async_max_pending=self.options.max_in_flight + 1)
+            js = nc.jetstream()
             await ensure_stream(js, self.spec)
             log.info("relay active: stream %s, subjects %s", self.spec.name, self.spec.subjects)
-            await self._pump(db, js, wake, stopping)
+            await self._pump(db, js, self.publisher(nc), wake, stopping)
         finally:
             listener.cancel()
             stop_waker.cancel()
@@ -139,19 +142,30 @@ class Relay:
                 await nc.close()
 
     async def _pump(
-        self, db: RelayDatabase, js: JetStreamContext, wake: asyncio.Event, stopping: asyncio.Event
+        self,
+        db: RelayDatabase,
+        js: JetStreamContext,
+        publish: Publish,
+        wake: asyncio.Event,
+        stopping: asyncio.Event,
     ) -> None:
         options = self.options
-        pipeline = await self._reconcile(db, js)
+        pipeline = await self._reconcile(db, js, publish)
         recorded, last_write = pipeline.acked, time.monotonic()
+        ahead: tuple[int, asyncio.Task[list[Notification]]] | None = None
         while not stopping.is_set():
             wake.clear()  # before the select: a NOTIFY after it wakes the next wait
             try:
-                batch = await db.select(pipeline.sent, options.batch_size)
-                for stored in batch:
+                batch, ahead = await self._next_batch(db, pipeline.sent, ahead)
+                for number, stored in enumerate(batch, 1):
                     await pipeline.send(
                         messages.encode_stored(self.mapper, stored, stored.id, self.spec.prefix)
                     )
+                    if number % options.flush_every == 0:
+                        # Let the client's flusher write and the acks come in:
+                        # publishing alone never yields to the event loop.
+                        await asyncio.sleep(0)
+                        pipeline.settle_ready()
                 pipeline.settle_ready()
                 if not batch:
                     await pipeline.settle_all()
@@ -159,7 +173,7 @@ class Relay:
                 self.resyncs += 1
                 log.warning("relay resynchronising with the stream: %s", error)
                 pipeline.abandon()
-                pipeline = await self._reconcile(db, js)
+                pipeline = await self._reconcile(db, js, publish)
                 recorded = pipeline.acked
                 continue
             now = time.monotonic()
@@ -171,12 +185,37 @@ class Relay:
             if not batch:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), options.idle_timeout)
+        if ahead is not None:
+            with contextlib.suppress(Exception):
+                await ahead[1]
         with contextlib.suppress(Resync, TimeoutError):
             await asyncio.wait_for(pipeline.settle_all(), options.ack_timeout)
         if pipeline.acked != recorded:
             await db.record(pipeline.acked)
 
-    async def _reconcile(self, db: RelayDatabase, js: JetStreamContext) -> Pipeline:
+    async def _next_batch(
+        self,
+        db: RelayDatabase,
+        after: int,
+        ahead: tuple[int, asyncio.Task[list[Notification]]] | None,
+    ) -> tuple[list[Notification], tuple[int, asyncio.Task[list[Notification]]] | None]:
+        """The events after `after`; a full batch starts selecting the next one at once,
+        so Postgres works on it while this one is encoded and published."""
+        if ahead is not None and ahead[0] == after:
+            batch = await ahead[1]
+        else:
+            if ahead is not None:  # stale after a resync: let it finish, drop it
+                with contextlib.suppress(Exception):
+                    await ahead[1]
+            batch = await db.select(after, self.options.batch_size)
+        if len(batch) < self.options.batch_size:
+            return batch, None
+        last = batch[-1].id
+        return batch, (last, asyncio.create_task(db.select(last, self.options.batch_size)))
+
+    async def _reconcile(
+        self, db: RelayDatabase, js: JetStreamContext, publish: Publish
+    ) -> Pipeline:
         """A fresh pipeline starting right after the stream's last message."""
         info = await js.stream_info(self.spec.name)
         recorded = await db.position()
@@ -196,7 +235,7 @@ class Relay:
         if self._pipeline is not None:
             self._published_before += self._pipeline.acks
         self._pipeline = Pipeline(
-            self.publisher(js),
+            publish,
             last_seq=info.state.last_seq,
             position=position,
             max_in_flight=self.options.max_in_flight,
@@ -235,7 +274,7 @@ def relay_for(
     nats_url: str,
     spec: StreamSpec,
     options: RelayOptions | None = None,
-    publisher: Callable[[JetStreamContext], Publish] = jetstream_publisher,
+    publisher: Publisher = inbox_publisher,
 ) -> Relay:
     """The relay of a store's log (its table and NOTIFY channel) on Postgres."""
     recorder: Any = store.recorder

@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import os
 import secrets
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import nats
 from nats.js.errors import NotFoundError
 
-from infrastructure.embedded.nats import EmbeddedNats
+from infrastructure.embedded.nats import EmbeddedNats, answers
 from infrastructure.nats.stream import StreamSpec
 
 ENV_URL = "TRAWL_TEST_NATS_URL"
@@ -44,20 +41,6 @@ def nats_server(embedded_dir: Path) -> Iterator[str]:
             yield server.url
         finally:
             server.stop()
-
-
-def answers(url: str, timeout: float) -> bool:
-    """True when a NATS server with JetStream greets us at `url` within `timeout`."""
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname, parts.port or 4222), timeout) as sock:
-            sock.settimeout(timeout)
-            greeting = sock.recv(4096).decode(errors="replace")
-    except OSError:
-        return False
-    if not greeting.startswith("INFO "):
-        return False
-    return bool(json.loads(greeting[5:].strip()).get("jetstream"))
 
 
 class StreamNames:

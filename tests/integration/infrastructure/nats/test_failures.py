@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nats.js import JetStreamContext
+from nats.aio.client import Client
 from nats.js.api import PubAck
 
 from infrastructure.embedded.nats import EmbeddedNats
 from infrastructure.nats.messages import Message
-from infrastructure.nats.pipeline import Publish, jetstream_publisher
+from infrastructure.nats.pipeline import Publish, inbox_publisher
 from infrastructure.nats.relay import RelayOptions, relay_for
 from infrastructure.nats.stream import StreamSpec
 from interfaces.bootstrap import Trawl
@@ -40,8 +40,8 @@ def test_a_publish_retried_after_a_lost_ack_is_deduplicated(
 ) -> None:
     retried: list[asyncio.Future[PubAck]] = []
 
-    def losing_acks(js: JetStreamContext) -> Publish:
-        real, count = jetstream_publisher(js), itertools.count()
+    def losing_acks(client: Client) -> Publish:
+        real, count = inbox_publisher(client), itertools.count()
 
         async def publish(message: Message, expected: int) -> asyncio.Future[PubAck]:
             first = await real(message, expected)
@@ -66,8 +66,8 @@ def test_a_publish_retried_after_a_lost_ack_is_deduplicated(
 def test_an_ack_that_never_comes_makes_the_relay_resync_without_duplicates(
     trawl: Trawl, url: str, nats_url: str, stream_spec: StreamSpec
 ) -> None:
-    def silent_once(js: JetStreamContext) -> Publish:
-        real, count = jetstream_publisher(js), itertools.count()
+    def silent_once(client: Client) -> Publish:
+        real, count = inbox_publisher(client), itertools.count()
 
         async def publish(message: Message, expected: int) -> asyncio.Future[PubAck]:
             future = await real(message, expected)

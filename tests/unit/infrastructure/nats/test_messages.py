@@ -100,3 +100,11 @@ def test_old_events_are_upcast_to_the_current_schema(trawl: Trawl) -> None:
     event = messages.sealed_event(trawl.store.mapper, stored)
     assert vars(event)["colour"] == "unknown"
     assert isinstance(vars(event)["originator_id"], UUID)
+
+
+def test_the_fast_event_id_is_the_domains_event_id() -> None:
+    for version in (1, 2, 17, 10_000):
+        aggregate_id = uuid4()
+        assert messages.event_id_text(str(aggregate_id), str(version)) == str(
+            event_id(aggregate_id, version)
+        )
