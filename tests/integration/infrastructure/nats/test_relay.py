@@ -7,6 +7,7 @@ import threading
 import pytest
 from litestar.testing import TestClient
 
+from infrastructure.nats.pipeline import jetstream_publisher
 from infrastructure.nats.relay import RelayOptions, relay_for
 from infrastructure.nats.stream import StreamSpec
 from interfaces.bootstrap import Trawl
@@ -102,3 +103,13 @@ def test_the_relay_progress_is_served_in_projections_and_metrics(
     assert body["relay"]["lag_seconds"] > 0
     assert f"trawl_relay_lag_events {float(status.lag_events)}" in metrics
     assert "trawl_relay_lag_seconds" in metrics
+
+
+def test_publish_async_acks_keep_the_same_guarantees(
+    trawl: Trawl, url: str, nats_url: str, stream_spec: StreamSpec
+) -> None:
+    write_events(trawl, 1_000)
+    relay = relay_for(trawl.store, url, nats_url, stream_spec, QUICK, jetstream_publisher)
+    with relaying(relay):
+        eventually(lambda: relay.published >= 2_000, timeout=60, what="2,000 events relayed")
+    assert [m.position for m in read_stream(nats_url, stream_spec)] == log_positions(trawl)
