@@ -109,6 +109,37 @@ class RelayDatabase:
         ]
 
 
+class Prefetching:
+    """Batches of the log in order; a full batch starts selecting the next one at
+    once, so Postgres works on it while this one is encoded and published."""
+
+    def __init__(self, db: RelayDatabase, batch_size: int) -> None:
+        self.db = db
+        self.batch_size = batch_size
+        self._ahead: tuple[int, asyncio.Task[list[Notification]]] | None = None
+
+    async def after(self, position: int) -> list[Notification]:
+        """The next batch after `position`."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] == position:
+            batch = await ahead[1]
+        else:
+            if ahead is not None:  # stale after a resync: let it finish, drop it
+                with contextlib.suppress(Exception):
+                    await ahead[1]
+            batch = await self.db.select(position, self.batch_size)
+        if len(batch) == self.batch_size:
+            last = batch[-1].id
+            self._ahead = (last, asyncio.create_task(self.db.select(last, self.batch_size)))
+        return batch
+
+    async def close(self) -> None:
+        if self._ahead is not None:
+            with contextlib.suppress(Exception):
+                await self._ahead[1]
+            self._ahead = None
+
+
 async def listen(conninfo: str, channel: str, wake: asyncio.Event) -> None:
     """Set `wake` on every NOTIFY of `channel`, until cancelled; reconnects on errors.
 

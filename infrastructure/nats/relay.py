@@ -28,15 +28,14 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import nats
-from eventsourcing.persistence import Mapper, Notification
+from eventsourcing.persistence import Mapper
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 
 from application.store import TrawlStore
-from infrastructure.nats import messages
-from infrastructure.nats.database import RelayDatabase, listen
+from infrastructure.nats import connection, messages
+from infrastructure.nats.database import Prefetching, RelayDatabase, listen
 from infrastructure.nats.pipeline import Pipeline, Publish, Publisher, Resync, inbox_publisher
+from infrastructure.nats.resume import resume_point
 from infrastructure.nats.stream import IncompatibleStream, StreamSpec, ensure_stream
 from infrastructure.postgres.database import conninfo
 
@@ -124,9 +123,7 @@ class Relay:
 
     async def _active(self, db: RelayDatabase, stopping: asyncio.Event) -> None:
         # Subjects are built from checked tokens: skip re-validating each one.
-        nc = await nats.connect(
-            self.nats_url, name="trawl-relay", skip_subject_validation=True, **connect_options()
-        )
+        nc = await connection.connect(self.nats_url, "trawl-relay", skip_subject_validation=True)
         wake = asyncio.Event()
         listener = asyncio.create_task(listen(self.conninfo, self.channel, wake))
         stop_waker = asyncio.create_task(_forward(stopping, wake))
@@ -152,11 +149,11 @@ class Relay:
         options = self.options
         pipeline = await self._reconcile(db, js, publish)
         recorded, last_write = pipeline.acked, time.monotonic()
-        ahead: tuple[int, asyncio.Task[list[Notification]]] | None = None
+        reader = Prefetching(db, options.batch_size)
         while not stopping.is_set():
             wake.clear()  # before the select: a NOTIFY after it wakes the next wait
             try:
-                batch, ahead = await self._next_batch(db, pipeline.sent, ahead)
+                batch = await reader.after(pipeline.sent)
                 for number, stored in enumerate(batch, 1):
                     await pipeline.send(
                         messages.encode_stored(self.mapper, stored, stored.id, self.spec.prefix)
@@ -185,87 +182,32 @@ class Relay:
             if not batch:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), options.idle_timeout)
-        if ahead is not None:
-            with contextlib.suppress(Exception):
-                await ahead[1]
+        await reader.close()
         with contextlib.suppress(Resync, TimeoutError):
             await asyncio.wait_for(pipeline.settle_all(), options.ack_timeout)
         if pipeline.acked != recorded:
             await db.record(pipeline.acked)
 
-    async def _next_batch(
-        self,
-        db: RelayDatabase,
-        after: int,
-        ahead: tuple[int, asyncio.Task[list[Notification]]] | None,
-    ) -> tuple[list[Notification], tuple[int, asyncio.Task[list[Notification]]] | None]:
-        """The events after `after`; a full batch starts selecting the next one at once,
-        so Postgres works on it while this one is encoded and published."""
-        if ahead is not None and ahead[0] == after:
-            batch = await ahead[1]
-        else:
-            if ahead is not None:  # stale after a resync: let it finish, drop it
-                with contextlib.suppress(Exception):
-                    await ahead[1]
-            batch = await db.select(after, self.options.batch_size)
-        if len(batch) < self.options.batch_size:
-            return batch, None
-        last = batch[-1].id
-        return batch, (last, asyncio.create_task(db.select(last, self.options.batch_size)))
-
     async def _reconcile(
         self, db: RelayDatabase, js: JetStreamContext, publish: Publish
     ) -> Pipeline:
         """A fresh pipeline starting right after the stream's last message."""
-        info = await js.stream_info(self.spec.name)
-        recorded = await db.position()
-        position = recorded
-        if info.state.messages:
-            found = await self._last_position(js, info.state.last_seq)
-            position = recorded if found is None else found
-        head = await db.head()
-        if position > head:
-            raise IncompatibleStream(
-                f"stream {self.spec.name} holds log position {position}, beyond this database's"
-                f" head {head}: it was filled from another database"
-            )
-        if position != recorded:
-            log.info("relay position %s -> %s (the stream's last message)", recorded, position)
-            await db.record(position)
+        position, last_seq = await resume_point(js, db, self.spec)
         if self._pipeline is not None:
             self._published_before += self._pipeline.acks
         self._pipeline = Pipeline(
             publish,
-            last_seq=info.state.last_seq,
+            last_seq=last_seq,
             position=position,
             max_in_flight=self.options.max_in_flight,
             ack_timeout=self.options.ack_timeout,
         )
         return self._pipeline
 
-    async def _last_position(self, js: JetStreamContext, seq: int) -> int | None:
-        try:
-            last = await js.get_msg(self.spec.name, seq)
-        except NotFoundError:
-            log.warning("stream %s: last message %s is gone; using Postgres", self.spec.name, seq)
-            return None
-        found = messages.position_of(last.headers)
-        if found is None:
-            raise IncompatibleStream(
-                f"the last message of stream {self.spec.name} (sequence {seq}) has no"
-                f" {messages.POSITION} header: something else publishes on {self.spec.subjects}"
-            )
-        return found
-
 
 async def _forward(stopping: asyncio.Event, wake: asyncio.Event) -> None:
     await stopping.wait()
     wake.set()
-
-
-def connect_options() -> dict[str, Any]:
-    """nats-py options Trawl's clients share (reconnect forever, quickly)."""
-    return {"max_reconnect_attempts": -1, "reconnect_time_wait": 0.25, "connect_timeout": 2}
 
 
 def relay_for(

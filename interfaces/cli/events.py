@@ -10,13 +10,11 @@ import sys
 import threading
 from typing import Any
 
-import nats
 from nats.aio.msg import Msg
 
 from infrastructure.embedded.nats import running_url
-from infrastructure.nats import messages
+from infrastructure.nats import connection, messages
 from infrastructure.nats.reading import follow, subject_filter
-from infrastructure.nats.relay import connect_options
 from interfaces.bootstrap import bootstrap, stream_spec
 from interfaces.cli.runtime import add_data_dir, database, joined_nats, settings_from
 
@@ -103,7 +101,7 @@ async def _tail(url: str, spec: Any, start: int | None, subjects: list[str]) -> 
             event_id = headers.get(messages.MSG_ID, "?")
             print(f"{position} {msg.subject} {event_id} {msg.data.decode()}", flush=True)
 
-    client = await nats.connect(url, **connect_options())
+    client = await connection.connect(url, "trawl-events-tail")
     try:
         await follow(client.jetstream(), spec, show, from_position=start)
     finally:
