@@ -70,6 +70,9 @@ class EmbeddedNats:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=preexec,  # noqa: PLW1509 - only prctl, no locks taken
+            # Its own session: a Ctrl-C on the terminal reaches Trawl, which stops the
+            # relay first and the server after it, not both at once.
+            start_new_session=True,
         )
         ports_file = ports / f"{Path(command[0]).name}_{process.pid}.ports"
         deadline = time.monotonic() + timeout
