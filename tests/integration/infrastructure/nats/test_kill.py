@@ -11,7 +11,10 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,6 +50,24 @@ def start_relay(url: str, nats_url: str, spec: StreamSpec, data_dir: Path) -> su
     )
 
 
+@contextmanager
+def writing(trawl: Trawl) -> Iterator[None]:
+    """About 2,000 events per second written in the background for the block."""
+    stop = threading.Event()
+
+    def write() -> None:
+        while not stop.wait(0.05):
+            write_events(trawl, 50)
+
+    thread = threading.Thread(target=write, name="writer")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
 @pytest.mark.parametrize(
     "kills", [3, pytest.param(20, marks=pytest.mark.slow, id="heavy")], ids=str
 )
@@ -65,22 +86,23 @@ def test_relay_killed_at_random_moments_publishes_every_event_once_in_order(
     if kills > 3 and not heavy_wanted:
         pytest.skip("the heavy form runs with -m slow or TRAWL_TEST_HEAVY=1")
     rng = random.Random(os.environ.get("TRAWL_TEST_SEED", time.time_ns()))
-    for _ in range(kills):
-        write_events(trawl, 1_500)  # 3,000 more events each round
-        before = relay_position(url)
-        process = start_relay(url, nats_url, stream_spec, tmp_path)
-        try:
-            # Kill it while it publishes: once it has moved, after a random moment.
-            eventually(
-                lambda p=process, b=before: p.poll() is not None or relay_position(url) > b,
-                timeout=60,
-                what="the relay to start publishing",
-            )
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            time.sleep(rng.uniform(0.0, 0.3))
-        finally:
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=10)
+    write_events(trawl, 1_000)
+    with writing(trawl):  # commands keep coming while the relay dies and restarts
+        for _ in range(kills):
+            before = relay_position(url)
+            process = start_relay(url, nats_url, stream_spec, tmp_path)
+            try:
+                # Kill it while it publishes: once it has moved, after a random moment.
+                eventually(
+                    lambda p=process, b=before: p.poll() is not None or relay_position(url) > b,
+                    timeout=60,
+                    what="the relay to start publishing",
+                )
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                time.sleep(rng.uniform(0.0, 0.3))
+            finally:
+                process.send_signal(signal.SIGKILL)
+                process.wait(timeout=10)
     expected = log_positions(trawl)
     process = start_relay(url, nats_url, stream_spec, tmp_path)
     try:
