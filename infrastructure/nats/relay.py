@@ -113,8 +113,10 @@ class Relay:
                     continue
             except IncompatibleStream:
                 raise
-            except Exception:
-                log.warning("relay failed; retrying", exc_info=True)
+            except Exception as error:
+                # One line while a dependency is down; the traceback at debug level.
+                log.warning("relay failed (%r); retrying", error)
+                log.debug("relay failure", exc_info=True)
             finally:
                 self.active.clear()
                 await db.close()
@@ -150,6 +152,7 @@ class Relay:
         pipeline = await self._reconcile(db, js, publish)
         recorded, last_write = pipeline.acked, time.monotonic()
         reader = Prefetching(db, options.batch_size)
+        stuck = 0  # resyncs in a row without progress
         while not stopping.is_set():
             wake.clear()  # before the select: a NOTIFY after it wakes the next wait
             try:
@@ -168,8 +171,11 @@ class Relay:
                     await pipeline.settle_all()
             except Resync as error:
                 self.resyncs += 1
+                stuck = stuck + 1 if pipeline.acked == recorded else 0
                 log.warning("relay resynchronising with the stream: %s", error)
                 pipeline.abandon()
+                if stuck:  # no progress since the last resync: do not spin on it
+                    await asyncio.sleep(min(0.05 * 2**stuck, 5.0))
                 pipeline = await self._reconcile(db, js, publish)
                 recorded = pipeline.acked
                 continue

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig, StreamInfo
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError, ServiceUnavailableError
 
 from infrastructure.nats.subjects import DEFAULT_PREFIX, check_prefix
 
@@ -92,7 +92,9 @@ async def ensure_stream(js: JetStreamContext, spec: StreamSpec) -> StreamInfo:
         log.info("creating stream %s on subjects %s", spec.name, spec.subjects)
         try:
             return await js.add_stream(spec.config())
-        except Exception as error:
+        except ServiceUnavailableError:
+            raise  # JetStream not ready yet: retried, not fatal
+        except APIError as error:  # the server said no (e.g. subjects taken by another stream)
             raise IncompatibleStream(f"cannot create stream {spec.name}: {error!r}") from error
     problems = incompatibilities(spec, info.config)
     if problems:

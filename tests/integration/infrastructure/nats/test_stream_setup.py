@@ -10,6 +10,7 @@ import pytest
 from nats.js.api import StreamConfig, StreamInfo
 
 from infrastructure.nats.stream import IncompatibleStream, StreamSpec, ensure_stream
+from tests.support.nats import delete_stream
 
 pytestmark = pytest.mark.integration
 
@@ -52,3 +53,14 @@ def test_a_stream_of_the_same_name_on_other_subjects_is_refused(
     foreign = StreamConfig(name=stream_spec.name, subjects=[f"{stream_spec.prefix}_orders.>"])
     with pytest.raises(IncompatibleStream, match="subjects"):
         ensure(nats_url, stream_spec, existing=foreign)
+
+
+def test_subjects_taken_by_another_stream_are_a_clear_error(
+    nats_url: str, stream_spec: StreamSpec
+) -> None:
+    squatter = StreamConfig(name=stream_spec.name + "_OTHER", subjects=stream_spec.subjects)
+    try:
+        with pytest.raises(IncompatibleStream, match="cannot create stream"):
+            ensure(nats_url, stream_spec, existing=squatter)
+    finally:
+        delete_stream(nats_url, squatter.name or "")
