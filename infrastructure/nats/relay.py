@@ -44,14 +44,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RelayOptions:
-    batch_size: int = 1000
-    max_in_flight: int = 2000
-    ack_timeout: float = 5.0
-    idle_timeout: float = 1.0
-    standby_interval: float = 1.0
+    """Tuning knobs; the defaults are what `trawl serve` and `trawl relay` use."""
+
+    batch_size: int = 1000  # events per select
+    max_in_flight: int = 2000  # publishes awaiting their ack
+    ack_timeout: float = 5.0  # seconds before a missing ack means: resync
+    idle_timeout: float = 1.0  # polling interval when no NOTIFY arrives
+    standby_interval: float = 1.0  # how often a standby tries the lock
     record_interval: float = 0.2  # seconds between position writes while busy
     flush_every: int = 100  # messages published between yields to the event loop
-    retry_pause: float = 1.0
 
 
 class Relay:
