@@ -50,12 +50,27 @@ def _headers(spec: EventSpec) -> dict[str, Any]:
     return {"allOf": [{"$ref": "#/components/schemas/Headers"}, {"properties": fixed}]}
 
 
+def draft07(node: Any) -> Any:
+    """msgspec writes tuples the JSON Schema 2020-12 way (`prefixItems`); AsyncAPI's
+    schema format is a superset of draft 07, which spells them `items: [...]`."""
+    if isinstance(node, list):
+        return [draft07(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: draft07(value) for key, value in node.items()}
+    if "prefixItems" in converted:
+        converted["items"] = converted.pop("prefixItems")
+        converted["additionalItems"] = False
+    return converted
+
+
 def document(prefix: str = DEFAULT_PREFIX) -> dict[str, Any]:
     """The whole AsyncAPI 3.0 document for subjects under `prefix`."""
     specs = list(catalog().values())
-    _, schemas = msgspec.json.schema_components(
+    _, generated = msgspec.json.schema_components(
         [payload_struct(s.topic) for s in specs], ref_template="#/components/schemas/{name}"
     )
+    schemas: dict[str, Any] = draft07(generated)
     for schema in schemas.values():
         for name, prop in schema.get("properties", {}).items():
             if name in COMMON:

@@ -63,3 +63,11 @@ def test_the_prefix_moves_every_address() -> None:
 def test_the_checked_in_document_is_the_generated_one() -> None:
     # Regenerate with: python -m infrastructure.nats.asyncapi > docs/asyncapi.json
     assert CHECKED_IN.read_text() == asyncapi.render("trawl")
+
+
+def test_schemas_are_draft_07_as_asyncapi_expects(document: dict[str, object]) -> None:
+    text = json.dumps(document)
+    assert "prefixItems" not in text
+    chunks = document["components"]["schemas"]["UrlChunked"]["properties"]["chunks"]  # type: ignore[index]
+    assert chunks["items"]["items"][0] == {"type": "string", "format": "uuid"}
+    assert chunks["items"]["additionalItems"] is False
