@@ -82,6 +82,7 @@ class Relay:
         self._pipeline: Pipeline | None = None
         self.resyncs = 0
         self.error: BaseException | None = None  # a fatal error ended run()
+        self.pumping_since: float | None = None  # perf_counter() when publishing began
 
     @property
     def published(self) -> int:
@@ -151,6 +152,7 @@ class Relay:
     ) -> None:
         options = self.options
         pipeline = await self._reconcile(db, js, publish)
+        self.pumping_since = time.perf_counter()
         recorded, last_write = pipeline.acked, time.monotonic()
         reader = Prefetching(db, options.batch_size)
         stuck = 0  # resyncs in a row without progress
