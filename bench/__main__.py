@@ -2,11 +2,13 @@
 
 Sections: `commands` (HTTP command path against a plain-CRUD baseline),
 `projection` (read-side catch-up against raw select+decode), `access`
-(what the authorization lookup adds to a query), `extraction` (main-text
+(what the authorization lookup adds to a query), `relay` (the NATS event
+stream against raw publish_async, and its lag at 1k events/s), `extraction` (main-text
 quality and speed against a full-page-text baseline, no database) and `audit`
 (verify, full rebuild, past states, the hash chain's cost) and `ingestion`
 (the corpus served on loopback, added -> all chunked, against in-process
-extract+chunk); none named runs all. Each database section gets its own fresh `trawl_bench_<hex>`
+extract+chunk); none named runs all. Each database section gets its own
+fresh `trawl_bench_<hex>`
 database, dropped at the end. Results also go to bench/results/<timestamp>.json.
 """
 
@@ -20,7 +22,7 @@ from contextlib import nullcontext
 
 from bench import databases, report
 
-SECTIONS = ("commands", "projection", "access", "extraction", "ingestion", "audit")
+SECTIONS = ("commands", "projection", "access", "relay", "extraction", "ingestion", "audit")
 NO_DATABASE = frozenset({"extraction"})
 
 
@@ -90,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
                     from bench import audit
 
                     figures += audit.run(url, args.events, args.quick, command)
+                elif section == "relay":
+                    from bench import relay
+
+                    figures += relay.run(url, args, command)
                 elif section == "projection":
                     from bench import projection
 

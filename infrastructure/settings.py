@@ -114,6 +114,36 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     blob_dir: Annotated[
         str | None, _doc("Directory of fetched and extracted blobs; unset = <data dir>/blobs.")
     ] = None
+    nats_url: Annotated[
+        str | None,
+        _doc(
+            "NATS server with JetStream (`nats://host:4222`) the relay publishes every event to;"
+            " unset = an embedded server in `trawl serve`; `off` = no relay."
+        ),
+    ] = None
+    nats_subject_prefix: Annotated[
+        str,
+        _doc("First token(s) of the event subjects: `<prefix>.<aggregate>.<event>`."),
+        msgspec.Meta(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"),
+    ] = "trawl"
+    nats_stream: Annotated[
+        str,
+        _doc("JetStream stream holding the events (created or updated at start)."),
+        msgspec.Meta(pattern=r"^[A-Za-z0-9_-]+$"),
+    ] = "TRAWL"
+    nats_duplicate_window_seconds: Annotated[
+        float, _doc("The stream's deduplication window on `Nats-Msg-Id`."), msgspec.Meta(gt=0)
+    ] = 120.0
+    nats_max_age_seconds: Annotated[
+        float,
+        _doc("Age after which the stream drops an event (0 = keep forever)."),
+        msgspec.Meta(ge=0),
+    ] = 0.0
+    nats_max_bytes: Annotated[
+        int,
+        _doc("Size beyond which the stream drops its oldest events (0 = unlimited)."),
+        msgspec.Meta(ge=0),
+    ] = 0
     s3_bucket: Annotated[
         str | None, _doc("Keep blobs in this S3 bucket instead of `TRAWL_BLOB_DIR`.")
     ] = None
@@ -143,6 +173,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         if self.blob_dir:
             return Path(self.blob_dir).expanduser().resolve()
         return self.data_path / "blobs"
+
+    @property
+    def relay_enabled(self) -> bool:
+        return (self.nats_url or "").lower() != "off"
 
     @property
     def base_url(self) -> str:

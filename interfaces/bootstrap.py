@@ -58,6 +58,9 @@ from infrastructure.memory.views import (
     MemoryUrlsView,
     MemoryViews,
 )
+from infrastructure.nats.relay import Relay, relay_for
+from infrastructure.nats.status import RelayStatus, relay_status
+from infrastructure.nats.stream import StreamSpec
 from infrastructure.postgres import access_view, blobs_view, projects_view, side_tables, urls_view
 from infrastructure.postgres import queue as queue_module
 from infrastructure.postgres import vault as vault_module
@@ -111,6 +114,9 @@ class Trawl:
     sweep_blobs: Callable[[], int] = lambda: 0
     blob_references: BlobReferences | None = None
     ping: Callable[[], bool] = lambda: True
+    # The event stream: the relay (when this process may run one) and its progress.
+    relay: Relay | None = None
+    relay_status: Callable[[], RelayStatus | None] = lambda: None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _closers: list[Callable[[], Any]] = field(default_factory=list)
@@ -139,6 +145,16 @@ class Trawl:
             )
             thread.start()
             self._threads.append(thread)
+
+    def start_relay(self) -> None:
+        """Publish the log to NATS in a background thread (a hot standby if another relay runs)."""
+        if self.relay is None:
+            raise RuntimeError("this Trawl has no relay (no NATS URL, or TRAWL_NATS_URL=off)")
+        thread = threading.Thread(
+            target=self.relay.run, args=(self._stop,), name="relay", daemon=True
+        )
+        thread.start()
+        self._threads.append(thread)
 
     def every(self, seconds: float, job: Callable[[], Any], name: str) -> None:
         """Run `job` every `seconds` in a background thread until close()."""
@@ -216,8 +232,13 @@ def bootstrap(
     mailer: Mailer | None = None,
     hasher: PasswordHasher | None = None,
     run_projectors: bool | None = None,
+    nats_url: str | None = None,
 ) -> Trawl:
-    """Trawl on Postgres: tables are created (idempotently) on start."""
+    """Trawl on Postgres: tables are created (idempotently) on start.
+
+    With a `nats_url` (and the relay not switched off) the Trawl carries a
+    relay; `start_relay()` runs it.
+    """
     env = library_env(database_url, settings.db_pool_size, settings.db_max_overflow)
     env["IS_SNAPSHOTTING_ENABLED"] = "y"  # TrawlStore.snapshotting_intervals
     factory = PostgresFactory(Environment(TrawlStore.name, env))
@@ -276,6 +297,10 @@ def bootstrap(
     _wire_ingestion(trawl, datastore, queue, blobs, doorbell)
     _register_checks(trawl, datastore, projectors)
     trawl.ping = lambda: _ping(datastore)
+    events_table = store.recorder.events_table_name  # type: ignore[attr-defined]
+    trawl.relay_status = lambda: relay_status(datastore, store.mapper, events_table)
+    if nats_url and settings.relay_enabled:
+        trawl.relay = relay_for(store, database_url, nats_url, stream_spec(settings))
     trawl._closers.append(watcher.stop)
     trawl.every(600, lambda: side_tables.purge_expired(datastore), "purge-idempotency")
     if settings.projector if run_projectors is None else run_projectors:
@@ -357,6 +382,17 @@ def bootstrap_memory(
         hasher or Argon2PasswordHasher(time_cost=1, memory_cost=1024),
         projections,
         LocalBlobStore(settings.blob_path),
+    )
+
+
+def stream_spec(settings: Settings) -> StreamSpec:
+    """The event stream the settings describe."""
+    return StreamSpec(
+        name=settings.nats_stream,
+        prefix=settings.nats_subject_prefix,
+        duplicate_window=settings.nats_duplicate_window_seconds,
+        max_age=settings.nats_max_age_seconds,
+        max_bytes=settings.nats_max_bytes or -1,
     )
 
 

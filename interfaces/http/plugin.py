@@ -18,6 +18,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from application.auth.principal import Caller
 from interfaces.bootstrap import Trawl
 from interfaces.http import correlation, errors
+from interfaces.http import metrics as relay_metrics
 from interfaces.http.audit.queries import AuditQueries
 from interfaces.http.auth.commands import AuthCommands
 from interfaces.http.auth.queries import AuthQueries
@@ -106,6 +107,7 @@ class TrawlPlugin(InitPlugin):
         )
         app_config.lifespan.append(self._lifespan)
         metrics = PrometheusConfig(app_name="trawl", prefix="trawl", group_path=True)
+        relay_metrics.expose_relay(self.trawl.relay_status)
         app_config.middleware.append(metrics.middleware)
         # Last: JWTAuth puts its middleware first, so 401s happen before all else.
         return self.auth.on_app_init(app_config)

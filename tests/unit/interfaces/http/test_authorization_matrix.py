@@ -60,6 +60,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/health/live", SHARED):           "200 200 200 200 200 200 200 200 200 200 200 200",
     ("GET", "/health/ready", SHARED):          "200 200 200 200 200 200 200 200 200 200 200 200",
     ("GET", "/metrics", SHARED):               "200 200 200 200 200 200 200 200 200 200 200 200",
+    ("GET", "/asyncapi.json", SHARED):         "200 200 200 200 200 200 200 200 200 200 200 200",
     ("GET", "/schema", SHARED):                "200 200 200 200 200 200 200 200 200 200 200 200",
     ("GET", "/schema/openapi.json", SHARED):   "200 200 200 200 200 200 200 200 200 200 200 200",
     ("GET", "/schema/scalar", SHARED):         "200 200 200 200 200 200 200 200 200 200 200 200",
