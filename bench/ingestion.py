@@ -10,7 +10,8 @@ database; one bulk add of every URL starts the clock, the last URL reaching
 
 Baseline, same run, same pages: the raw in-process rate of extracting
 (trafilatura) and chunking (splitter v1) the page bytes already in memory,
-on one thread. The pipeline's extra work (HTTP fetch, robots.txt, blobs,
+on one thread, measured before and after the ingestion (their mean: the
+machine's load drifts). The pipeline's extra work (HTTP fetch, robots.txt, blobs,
 four events per URL, the queue, projections) must cost at most 20% of that
 rate (target: ingestion >= 0.8x).
 """
@@ -115,7 +116,7 @@ def trawl_chunks(trawl: object, project: uuid.UUID) -> int:
     return total
 
 
-def run(url: str, command: str, workers: int = 2, port: int = 18765) -> list[Figure]:
+def run(url: str, command: str, workers: int = 4, port: int = 18765) -> list[Figure]:
     files = pages()
     print(f"ingestion: baseline extract+chunk of {len(files)} pages ...", flush=True)
     base_rate, base_chunks = baseline(files)

@@ -261,7 +261,9 @@ def bootstrap(
     ]
     schemas = [projects_view.SCHEMA, access_view.SCHEMA, urls_view.SCHEMA, blobs_view.SCHEMA]
     projectors = [
-        Projector(store, datastore, projection, schema)
+        # Rows and position commit together, so a batch lost in a crash is
+        # simply applied again: no batch needs to wait for the WAL flush.
+        Projector(store, datastore, projection, schema, durable=False)
         for projection, schema in zip(projections, schemas, strict=True)
     ]
     queue = PostgresJobQueue(datastore)
