@@ -110,6 +110,7 @@ class Trawl:
     projectors: list[Projector] = field(default_factory=list)
     # Ingestion (Postgres only): each worker thread runs fetch/extract/chunk jobs.
     make_worker: Callable[[str], Worker] | None = None
+    warm_up: Callable[[], None] = lambda: None  # start extraction processes early
     # Blob retention (Postgres only): delete blobs nothing live references.
     sweep_blobs: Callable[[], int] = lambda: 0
     blob_references: BlobReferences | None = None
@@ -137,6 +138,8 @@ class Trawl:
         """Run `count` ingestion workers in background threads until close()."""
         if self.make_worker is None:
             raise RuntimeError("this Trawl has no job queue (in-memory store)")
+        if count:
+            self.warm_up()
         prefix = f"{socket.gethostname()}:{os.getpid()}"
         for number in range(count):
             worker = self.make_worker(f"{prefix}:{number}")
@@ -339,6 +342,7 @@ def _wire_ingestion(
         wake=doorbell.new_event(),
     )
     if isinstance(extractor, PooledExtractor):
+        trawl.warm_up = extractor.warm
         trawl._closers.append(extractor.close)
     trawl.every(WATCHDOG_SECONDS, lambda: _watchdog(queue), "watchdog")
     references = blobs_view.PostgresBlobReferences(datastore)
