@@ -35,7 +35,7 @@ def test_serve_publishes_every_event_to_its_embedded_nats(server: tuple[str, Pat
             body = client.get("/api/v1/system/projections", headers=auth).json()
             return body["relay"] is not None and body["relay"]["position"] >= position
 
-        eventually(relayed, timeout=30, what="the relay to publish the project", pause=0.1)
+        eventually(relayed, timeout=90, what="the relay to publish the project", pause=0.1)
         assert client.get("/asyncapi.json").json()["asyncapi"] == "3.0.0"
     published = read_stream(nats_url, StreamSpec())
     subjects = [m.subject for m in published]
@@ -65,7 +65,7 @@ def test_events_tail_prints_events_from_a_position(server: tuple[str, Path]) -> 
     )
     reader.start()
     try:
-        reader.join(timeout=30)
+        reader.join(timeout=90)
     finally:
         tail.kill()
         tail.wait(timeout=10)
