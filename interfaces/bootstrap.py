@@ -7,6 +7,7 @@ fakes without patching.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -39,11 +40,19 @@ from application.urls.queries import UrlQueries, UrlsView
 from application.urls.worker import Worker
 from application.users.commands import UserCommands
 from application.users.queries import UserQueries
+from application.vectorization.ports import Embedders, SearchIndex
+from application.vectorization.search import SearchQueries
+from application.vectorization.vectorize import Vectorizer
 from infrastructure.auth.passwords import Argon2PasswordHasher
 from infrastructure.blobs.local import LocalBlobStore
+from infrastructure.embedding.registry import EmbedderRegistry
 from infrastructure.extraction.trafilatura import TrafilaturaExtractor
 from infrastructure.fetching.safe import SafeFetcher
+from infrastructure.lancedb.projector import SearchProjector
+from infrastructure.lancedb.search import LanceSearchIndex
+from infrastructure.lancedb.tables import LanceTables
 from infrastructure.memory.recorder import MemoryRecorder
+from infrastructure.memory.search import HashingEmbedder, MemorySearchIndex, StaticEmbedders
 from infrastructure.memory.vault import MemoryKeyVault
 from infrastructure.memory.views import (
     MemoryAccessView,
@@ -51,7 +60,13 @@ from infrastructure.memory.views import (
     MemoryUrlsView,
     MemoryViews,
 )
-from infrastructure.postgres import access_view, projects_view, side_tables, urls_view
+from infrastructure.postgres import (
+    access_view,
+    projects_view,
+    search_state,
+    side_tables,
+    urls_view,
+)
 from infrastructure.postgres import vault as vault_module
 from infrastructure.postgres.database import library_env
 from infrastructure.postgres.positions import PositionWatcher
@@ -60,6 +75,7 @@ from infrastructure.postgres.queue import PostgresJobQueue
 from infrastructure.postgres.recorder import TrawlRecorder
 from infrastructure.postgres.scheduler import scheduler_projector
 from infrastructure.postgres.vault import PostgresKeyVault
+from infrastructure.postgres.vector_cache import PostgresVectorCache
 from infrastructure.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -84,7 +100,10 @@ class Trawl:
     positions: PositionWaiter
     jwt_secret: str
     views: tuple[str, ...]
+    search: SearchQueries
     projectors: list[Projector] = field(default_factory=list)
+    # The LanceDB projection (Postgres only); it follows the log like the projectors.
+    search_projector: Any = None
     # Ingestion (Postgres only): each worker thread runs fetch/extract/chunk jobs.
     make_worker: Callable[[str], Worker] | None = None
     ping: Callable[[], bool] = lambda: True
@@ -94,7 +113,10 @@ class Trawl:
 
     def start_projectors(self) -> None:
         """Follow the log in background threads (one per view)."""
-        for projector in self.projectors:
+        followers: list[Any] = [*self.projectors]
+        if self.search_projector is not None:
+            followers.append(self.search_projector)
+        for projector in followers:
             thread = threading.Thread(
                 target=projector.follow,
                 args=(self._stop,),
@@ -161,6 +183,9 @@ def _wire(
     mailer: Mailer,
     hasher: PasswordHasher,
     projections: list[Projection],
+    index: SearchIndex,
+    embedders: Embedders,
+    extra_views: tuple[str, ...] = (),
 ) -> Trawl:
     secret = settings.resolved_jwt_secret()
     policy = AccessPolicy(access_view)
@@ -179,7 +204,9 @@ def _wire(
         url_queries=UrlQueries(urls, policy),
         positions=positions,
         jwt_secret=secret,
-        views=tuple(p.name for p in projections),
+        views=(*(p.name for p in projections), *extra_views),
+        # The project's embedding model: TRAWL_EMBEDDER until project settings hold one.
+        search=SearchQueries(index, embedders, policy, lambda _: settings.embedder),
     )
 
 
@@ -219,6 +246,29 @@ def bootstrap(
     watcher = PositionWatcher(datastore)
     watcher.on(vault_module.CHANNEL, vault.evict, on_connect=vault.clear_cache)
     watcher.start()
+    cache = PostgresVectorCache(datastore)
+    cache.create_tables()
+    blobs = _blobs(settings)
+    embedders = EmbedderRegistry(
+        region=settings.bedrock_region,
+        endpoint_url=settings.bedrock_endpoint_url,
+        concurrency=settings.bedrock_concurrency,
+        requests_per_minute=settings.bedrock_requests_per_minute,
+    )
+    tables = LanceTables(
+        settings.lancedb_location,
+        _storage_options(settings),
+        ann_threshold=settings.search_ann_threshold,
+    )
+    search_projector = SearchProjector(
+        store, datastore, tables, blobs, maintain_seconds=settings.search_maintenance_seconds
+    )
+    search_projector.setup()  # before the urls view reads trawl_search_urls
+    index = LanceSearchIndex(
+        tables,
+        lambda: search_state.live_generation(datastore),
+        lambda project_id: search_state.model_counts(datastore, project_id),
+    )
     access = access_view.PostgresAccessView(datastore)
     trawl = _wire(
         settings,
@@ -231,11 +281,21 @@ def bootstrap(
         mailer or default_mailer(settings),
         hasher or Argon2PasswordHasher(),
         projections,
+        index,
+        embedders,
+        (search_state.VIEW,),
     )
     trawl.projectors = projectors
-    pipeline = Pipeline(store, _fetcher(settings), TrafilaturaExtractor(), _blobs(settings))
+    trawl.search_projector = search_projector
+    pipeline = Pipeline(store, _fetcher(settings), TrafilaturaExtractor(), blobs)
+    vectorizer = Vectorizer(store, blobs, embedders, cache)
     trawl.make_worker = lambda owner: Worker(
-        queue, pipeline, owner, per_host_limit=settings.per_host_concurrency
+        queue,
+        pipeline,
+        owner,
+        per_host_limit=settings.per_host_concurrency,
+        vectorizer=vectorizer,
+        model_for=lambda _: settings.embedder,
     )
     trawl.ping = lambda: _ping(datastore)
     trawl._closers.append(watcher.stop)
@@ -250,6 +310,7 @@ def bootstrap_memory(
     *,
     mailer: Mailer,
     hasher: PasswordHasher | None = None,
+    index: SearchIndex | None = None,
 ) -> Trawl:
     """Trawl on the in-memory store, views applied synchronously (unit tests)."""
     store = TrawlStore({}, MemoryKeyVault(), lambda _: MemoryRecorder())
@@ -267,6 +328,8 @@ def bootstrap_memory(
         mailer,
         hasher or Argon2PasswordHasher(time_cost=1, memory_cost=1024),
         projections,
+        index or MemorySearchIndex(),
+        StaticEmbedders(HashingEmbedder(settings.embedder)),
     )
 
 
@@ -286,6 +349,13 @@ def _blobs(settings: Settings) -> BlobStore:
             settings.s3_bucket, settings.s3_prefix, endpoint_url=settings.s3_endpoint_url
         )
     return LocalBlobStore(settings.blob_path)
+
+
+def _storage_options(settings: Settings) -> dict[str, str] | None:
+    if not settings.lancedb_storage_options:
+        return None
+    options = json.loads(settings.lancedb_storage_options)
+    return {str(k): str(v) for k, v in options.items()}
 
 
 def _ping(datastore: Any) -> bool:

@@ -32,7 +32,7 @@ from domain.chunks.splitter import CHUNKER_VERSION, ChunkSettings, chunk_id, spl
 from domain.common import Context
 from domain.urls import errors
 from domain.urls.aggregate import Url
-from domain.urls.values import FETCHED, retry_delay
+from domain.urls.values import CHUNKED, FETCHED, retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ Clock = Callable[[], datetime]
 ACTOR = "system:worker"
 
 EXTRACT, CHUNK, RETRY, DONE, FAILED, STALE = "extract", "chunk", "retry", "done", "failed", "stale"
+VECTORIZE = "vectorize"  # the step after chunk: application/vectorization/vectorize.py
 
 # A newer job superseded this one, or the URL is gone: nothing to record.
 _STALE = (errors.StaleLease, errors.StaleVersion, errors.UrlRemoved, NotFound)
@@ -248,7 +249,7 @@ class Pipeline:
             self.store.retrying(record)
         except (*_STALE, errors.TextNotExtracted) as stale:
             return Next(STALE, reason=type(stale).__name__)
-        return Next(DONE, version)
+        return Next(VECTORIZE, version)
 
     def _current(self, url_id: uuid.UUID, version: int) -> Url:
         url = self.store.load(Url, url_id)
@@ -261,6 +262,8 @@ class Pipeline:
 
 def _after_fetch(url: Url) -> Next:
     """A fetched version goes on to extraction, or to chunking when its text is there."""
+    if url.status == CHUNKED and url.current_version is not None:
+        return Next(VECTORIZE, url.current_version)  # unchanged, its vectors may be missing
     if url.status != FETCHED or url.current_version is None:
         return Next(DONE, url.current_version)
     if url.text is None:

@@ -17,17 +17,20 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from application.ports import JobQueue, Lease
-from application.urls.pipeline import CHUNK, EXTRACT, RETRY, Next, Pipeline
+from application.urls.pipeline import CHUNK, EXTRACT, RETRY, VECTORIZE, Next, Pipeline
+from application.vectorization.vectorize import Vectorizer
 from domain.chunks.splitter import ChunkSettings
 from domain.urls.values import retry_delay
 
 logger = logging.getLogger(__name__)
 
 FETCH = "fetch"
-KINDS = (FETCH, EXTRACT, CHUNK)
+KINDS = (FETCH, EXTRACT, CHUNK, VECTORIZE)
 
 # A URL's chunk settings (its project's); the defaults until projects hold them.
 SettingsFor = Callable[[uuid.UUID], ChunkSettings]
+# A URL's embedding model (its project's setting; TRAWL_EMBEDDER until projects hold one).
+ModelFor = Callable[[uuid.UUID], str]
 
 
 class Worker:
@@ -43,16 +46,21 @@ class Worker:
         idle_seconds: float = 0.5,
         max_attempts: int = 5,
         per_host_limit: int | None = None,
+        vectorizer: Vectorizer | None = None,
+        model_for: ModelFor = lambda _: "wordllama/l2_supercat-256",
     ) -> None:
         self.queue = queue
         self.pipeline = pipeline
         self.owner = owner
         self.lease_seconds = lease_seconds
         self.settings_for = settings_for
-        self.kinds = tuple(kinds)
+        # Without a vectorizer (tests of the earlier steps) vectorize jobs wait for one.
+        self.kinds = tuple(k for k in kinds if k != VECTORIZE or vectorizer is not None)
         self.idle_seconds = idle_seconds
         self.max_attempts = max_attempts
         self.per_host_limit = per_host_limit  # for fetch jobs: politeness per host
+        self.vectorizer = vectorizer
+        self.model_for = model_for
 
     def run_once(self, kind: str) -> bool:
         """Claim and run one job of `kind`; False when none was due."""
@@ -104,6 +112,9 @@ class Worker:
         if lease.kind == CHUNK:
             settings = self.settings_for(lease.subject_id)
             return self.pipeline.chunk(lease.subject_id, version, settings)
+        if lease.kind == VECTORIZE and self.vectorizer is not None:
+            model = self.model_for(lease.subject_id)
+            return self.vectorizer.vectorize(lease.subject_id, version, model)
         raise ValueError(f"unknown job kind {lease.kind!r}")
 
     def _follow(self, lease: Lease, outcome: Next) -> None:
@@ -113,7 +124,7 @@ class Worker:
             if not self.queue.retry(lease, delay):
                 logger.info("lease lost before retrying %s", lease.subject_id)
             return
-        if outcome.step in (EXTRACT, CHUNK):
+        if outcome.step in (EXTRACT, CHUNK, VECTORIZE):
             self.queue.enqueue(outcome.step, lease.subject_id, {"version": outcome.version})
         if not self.queue.complete(lease):
             logger.info("lease lost before completing %s %s", lease.kind, lease.subject_id)

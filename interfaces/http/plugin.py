@@ -33,6 +33,7 @@ from interfaces.http.shares.queries import ShareQueries
 from interfaces.http.system.queries import SystemQueries
 from interfaces.http.urls.commands import UrlCommands
 from interfaces.http.urls.queries import UrlQueries
+from interfaces.http.vectorization.queries import SearchQueries
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ CONTROLLERS = (
     ShareQueries,
     UrlCommands,
     UrlQueries,
+    SearchQueries,
     SystemQueries,
     PrometheusController,
 )

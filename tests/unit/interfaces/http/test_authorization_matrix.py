@@ -48,6 +48,7 @@ SHARES, LINKS = PROJECT + "/shares", PROJECT + "/share-links"
 SHARE, LINK = "/api/v1/shares/{share_id}", LINKS + "/{link_id}"
 ACCEPT = "/api/v1/invitations/{token}/accept"
 URLS, URL = PROJECT + "/urls", "/api/v1/urls/{url_id}"
+SEARCH = PROJECT + "/search?q=harbour+cranes"
 
 # own: owner  edi/vie: editor/viewer share  lkv/lke: viewer/editor link
 # lkx/lkr: expired/revoked link  str: stranger  inv: unverified invitee
@@ -94,6 +95,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", URLS, SHARED):                     "200 200 200 200 200 404 404 404 404 404 404 401",
     ("GET", URL, SHARED):                      "200 200 200 200 200 404 404 404 404 404 404 401",
     ("DELETE", URL, FRESH):                    "200 200 403 403 200 404 404 404 404 404 404 401",
+    ("GET", SEARCH, SHARED):                   "200 200 200 200 200 404 404 404 404 404 404 401",
     # archived: readable; commands refused (409) once the role allows them
     ("GET", PROJECT, ARCHIVED):                "200 200 200 200 200 404 404 404 404 404 404 401",
     ("PATCH", PROJECT, ARCHIVED):              "409 403 403 403 403 404 404 404 404 404 404 401",
@@ -104,6 +106,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", URLS, ARCHIVED):                   "200 200 200 200 200 404 404 404 404 404 404 401",
     ("POST", URLS, ARCHIVED):                  "409 409 403 403 409 404 404 404 404 404 404 401",
     ("DELETE", URL, ARCHIVED):                 "409 409 403 403 409 404 404 404 404 404 404 401",
+    ("GET", SEARCH, ARCHIVED):                 "200 200 200 200 200 404 404 404 404 404 404 401",
     # deleted: gone for everyone (live links included)
     ("GET", PROJECT, DELETED):                 "404 404 404 404 404 404 404 404 404 404 404 401",
     ("POST", PROJECT + "/restore", DELETED):   "404 404 404 404 404 404 404 404 404 404 404 401",
@@ -113,6 +116,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", URLS, DELETED):                   "404 404 404 404 404 404 404 404 404 404 404 401",
     ("GET", URL, DELETED):                     "404 404 404 404 404 404 404 404 404 404 404 401",
     ("DELETE", URL, DELETED):                  "404 404 404 404 404 404 404 404 404 404 404 401",
+    ("GET", SEARCH, DELETED):                  "404 404 404 404 404 404 404 404 404 404 404 401",
 }
 # fmt: on
 
@@ -176,10 +180,26 @@ def app_routes(world: World) -> set[tuple[str, str]]:
 
 
 def test_every_route_of_the_app_has_a_row_and_every_row_a_route(world: World) -> None:
-    classified = {(method, path) for method, path, _ in MATRIX}
+    classified = {(method, path.split("?")[0]) for method, path, _ in MATRIX}
     unclassified = sorted(app_routes(world) - classified)
     assert not unclassified, f"routes without a row in MATRIX: {unclassified}"
     assert not sorted(classified - app_routes(world)), "rows for routes the app does not have"
+
+
+def test_search_needs_a_query_of_sensible_size_and_a_known_mode(world: World) -> None:
+    owner = world.headers("owner", world.shared)
+    path = f"/api/v1/projects/{world.shared.project_id}/search"
+    for query in (
+        "?q=",
+        "?q=%20%20",
+        "?q=" + "x" * 1001,
+        "?q=a&k=0",
+        "?q=a&k=101",
+        "?q=a&mode=fuzzy",
+    ):
+        answer = world.client.get(path + query, headers=owner)
+        assert answer.status_code == 400, (query, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
 
 
 def test_every_row_has_a_status_for_every_principal() -> None:
