@@ -16,6 +16,7 @@ from rich.progress import (
 )
 
 from domain.common import Context
+from infrastructure.lancedb.rebuild import rebuild_search
 from infrastructure.postgres.rebuild import rebuild
 from infrastructure.settings import reference_markdown
 from interfaces.cli.runtime import add_data_dir, settings_from, trawl
@@ -55,7 +56,9 @@ def register(commands: Any) -> None:
 def run_rebuild(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     with trawl(settings, projectors=False) as app:
-        known = {p.schema.name: p for p in app.projectors}
+        known: dict[str, Any] = {p.schema.name: p for p in app.projectors}
+        if app.search_projector is not None:
+            known[app.search_projector.view] = app.search_projector
         wanted = args.view or list(known)
         unknown = sorted(set(wanted) - set(known))
         if unknown:
@@ -77,7 +80,10 @@ def run_rebuild(args: argparse.Namespace) -> int:
                 def report(done: int, total: int, task: Any = task, bar: Progress = bar) -> None:
                     bar.update(task, completed=done, total=total)
 
-                count = rebuild(known[name], report)
+                if name == "search":
+                    count = rebuild_search(known[name], report)
+                else:
+                    count = rebuild(known[name], report)
             print(f"rebuilt {name}: {count} events read, swapped in", flush=True)
     return 0
 

@@ -11,7 +11,6 @@ from application.ports import FetchError
 from application.store import TrawlStore
 from application.urls.pipeline import (
     CHUNK,
-    DONE,
     EXTRACT,
     FAILED,
     RETRY,
