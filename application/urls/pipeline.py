@@ -129,6 +129,8 @@ class Pipeline:
                 size=ref.size,
             )
         self.store.commit(url)
+        if url.status == CHUNKED:  # unchanged content whose vectors may be missing (a new model)
+            return Next(VECTORIZE, url.current_version)
         return _after_fetch(url)
 
     def _failed(
@@ -262,8 +264,6 @@ class Pipeline:
 
 def _after_fetch(url: Url) -> Next:
     """A fetched version goes on to extraction, or to chunking when its text is there."""
-    if url.status == CHUNKED and url.current_version is not None:
-        return Next(VECTORIZE, url.current_version)  # unchanged, its vectors may be missing
     if url.status != FETCHED or url.current_version is None:
         return Next(DONE, url.current_version)
     if url.text is None:

@@ -54,7 +54,6 @@ class Worker:
         self.owner = owner
         self.lease_seconds = lease_seconds
         self.settings_for = settings_for
-        # Without a vectorizer (tests of the earlier steps) vectorize jobs wait for one.
         self.kinds = tuple(k for k in kinds if k != VECTORIZE or vectorizer is not None)
         self.idle_seconds = idle_seconds
         self.max_attempts = max_attempts
@@ -124,7 +123,8 @@ class Worker:
             if not self.queue.retry(lease, delay):
                 logger.info("lease lost before retrying %s", lease.subject_id)
             return
-        if outcome.step in (EXTRACT, CHUNK, VECTORIZE):
+        # Without a vectorizer (tests of the earlier steps) the chain ends at chunk.
+        if outcome.step in (EXTRACT, CHUNK) or (outcome.step == VECTORIZE and self.vectorizer):
             self.queue.enqueue(outcome.step, lease.subject_id, {"version": outcome.version})
         if not self.queue.complete(lease):
             logger.info("lease lost before completing %s %s", lease.kind, lease.subject_id)

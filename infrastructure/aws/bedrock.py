@@ -75,7 +75,7 @@ class BedrockEmbedder:
             region_name=region,
             endpoint_url=endpoint_url,
             config=Config(
-                retries={"mode": "standard", "max_attempts": 1},  # ours, below
+                retries={"mode": "standard", "total_max_attempts": 1},  # ours, below
                 connect_timeout=5,
                 read_timeout=60,
                 max_pool_connections=max(concurrency, 1) * 2,

@@ -9,7 +9,7 @@ import pytest
 
 from application.auth.principal import Caller
 from domain.urls.aggregate import Url
-from domain.urls.values import CHUNKED
+from domain.urls.values import CHUNKED, VECTORIZED
 from interfaces.bootstrap import Trawl
 from tests.integration.infrastructure.postgres.helpers import (
     close_soon,
@@ -48,7 +48,7 @@ def test_an_added_url_is_fetched_extracted_and_chunked(url: str, tmp_path: Path)
                 trawl.start_workers(1)
 
                 def chunked() -> bool:
-                    return trawl.store.load(Url, url_id).status == CHUNKED
+                    return trawl.store.load(Url, url_id).status in (CHUNKED, VECTORIZED)
 
                 wait_until(chunked, timeout=30, what="the URL to be chunked")
             ingested = trawl.store.load(Url, url_id)
