@@ -3,7 +3,9 @@
 Sections: `commands` (HTTP command path against a plain-CRUD baseline),
 `projection` (read-side catch-up against raw select+decode), `access`
 (what the authorization lookup adds to a query) and `extraction` (main-text
-quality and speed against a full-page-text baseline, no database); none named
+quality and speed against a full-page-text baseline, no database) and `search`
+(retrieval quality, latency at `--chunks` rows against numpy brute force,
+ANN recall, the vectorize step against raw WordLlama); none named
 runs all. Each database section gets its own fresh `trawl_bench_<hex>`
 database, dropped at the end. Results also go to bench/results/<timestamp>.json.
 """
@@ -18,7 +20,7 @@ from contextlib import nullcontext
 
 from bench import databases, report
 
-SECTIONS = ("commands", "projection", "access", "extraction")
+SECTIONS = ("commands", "projection", "access", "extraction", "search")
 NO_DATABASE = frozenset({"extraction"})
 
 
@@ -31,6 +33,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, help="seconds of warm-up per server")
     parser.add_argument("--rounds", type=int, help="measurements per server; 2 = ABBA order")
     parser.add_argument("--events", type=int, help="events in the projection log")
+    parser.add_argument(
+        "--chunks", type=int, help="rows of the search latency table (100k; 20k with --quick)"
+    )
     parser.add_argument(
         "--load",
         choices=("auto", "wrk", "python"),
@@ -46,6 +51,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 3.0)
     args.rounds = args.rounds or (1 if args.quick else 2)
     args.events = args.events or (20_000 if args.quick else 100_000)
+    args.chunks = args.chunks or (20_000 if args.quick else 100_000)
     return args
 
 
@@ -76,7 +82,12 @@ def main(argv: list[str] | None = None) -> int:
                 figures += extraction.run(command)
                 continue
             with databases.fresh_database(server) as url:
-                if section == "commands":
+                if section == "search":
+                    from bench import search, search_vectorize
+
+                    figures += search.run(command, args.chunks, uniform=not args.quick)
+                    figures += search_vectorize.run(url, command)
+                elif section == "commands":
                     from bench import commands
 
                     figures += commands.run(url, args, command)

@@ -86,11 +86,13 @@ class Vectorizer:
         digest = chunks_digest(chunking)
         ctx = Context(ACTOR, uuid.uuid4().hex)
 
+        loaded = [url]  # the first try records on the Url already loaded; a retry reloads
+
         def record() -> None:
-            url = self.store.load(Url, url_id)
-            if url.vectors_for(model_id) is None:
-                url.record_vectors(ctx, version, model_id, dims, ref.key, digest)
-                self.store.commit(url)
+            current = loaded.pop() if loaded else self.store.load(Url, url_id)
+            if current.vectors_for(model_id) is None:
+                current.record_vectors(ctx, version, model_id, dims, ref.key, digest)
+                self.store.commit(current)
 
         try:
             self.store.retrying(record)

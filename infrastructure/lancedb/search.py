@@ -3,7 +3,8 @@
 Queries are prefiltered by project (and URL), so a small project in a large
 shared table still gets its k best chunks. Vector search is exact below the
 ANN threshold (no vector index yet) and approximate above it; text search is
-BM25 over the FTS index; hybrid fuses both with reciprocal rank fusion.
+BM25 over the FTS index; hybrid fuses the two rankings (each `depth` deep)
+with reciprocal rank fusion, computed here so the depth and k are ours.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from lancedb.rerankers import RRFReranker  # type: ignore[import-untyped]
-
 from application.vectorization.ports import HYBRID, TEXT, Hit, Vectors
 from infrastructure.lancedb import tables as lance
 
+RRF_K = 60  # the usual constant of reciprocal rank fusion
 COLUMNS = ["chunk_id", "url_id", "url", "title", "text", "start", "end", "version", "ordinal"]
 
 
@@ -29,13 +29,14 @@ class LanceSearchIndex:
         *,
         nprobes: int = 20,
         ef: int = 64,
+        depth: int = 20,
     ) -> None:
         self.tables = tables
         self.generation = generation
         self.model_counts = model_counts
         self.nprobes = nprobes
         self.ef = ef
-        self._rrf = RRFReranker()
+        self.depth = depth  # candidates of each ranking fused by hybrid
 
     def model_of(self, project_id: UUID, wanted: str) -> str:
         counts = self.model_counts(project_id)
@@ -61,18 +62,44 @@ class LanceSearchIndex:
         where = lance.project_filter(project_id)
         if url_id is not None:
             where += " AND " + lance.url_filter(url_id)
+        if mode == HYBRID:
+            return self._hybrid(table, where, query, vector, k)
         if mode == TEXT:
-            found = table.search(query, query_type="fts")
-            score = "_score"
-        elif mode == HYBRID:
-            found = table.search(query_type="hybrid").vector(vector).text(query).rerank(self._rrf)
-            score = "_relevance_score"
+            found, score = table.search(query, query_type="fts"), "_score"
         else:
             found = table.search(vector, vector_column_name="vector").distance_type("cosine")
-            found = found.nprobes(self.nprobes).ef(self.ef)
-            score = "_distance"
-        rows = found.where(where, prefilter=True).select(COLUMNS).limit(k).to_list()
+            found, score = found.nprobes(self.nprobes).ef(self.ef), "_distance"
+        rows = found.where(where, prefilter=True).select([*COLUMNS, score]).limit(k).to_list()
         return [_hit(row, score) for row in rows]
+
+    def _hybrid(self, table: Any, where: str, query: str, vector: Any, k: int) -> list[Hit]:
+        """Reciprocal rank fusion of the vector and text rankings (equal weights)."""
+        depth = max(k, self.depth)
+        by_vector = (
+            table.search(vector, vector_column_name="vector")
+            .distance_type("cosine")
+            .nprobes(self.nprobes)
+            .ef(self.ef)
+            .where(where, prefilter=True)
+            .select([*COLUMNS, "_distance"])
+            .limit(depth)
+            .to_list()
+        )
+        by_text = (
+            table.search(query, query_type="fts")
+            .where(where, prefilter=True)
+            .select([*COLUMNS, "_score"])
+            .limit(depth)
+            .to_list()
+        )
+        fused: dict[str, float] = {}
+        rows: dict[str, dict[str, Any]] = {}
+        for ranking in (by_vector, by_text):
+            for rank, row in enumerate(ranking, 1):
+                fused[row["chunk_id"]] = fused.get(row["chunk_id"], 0.0) + 1.0 / (RRF_K + rank)
+                rows.setdefault(row["chunk_id"], row)
+        best = sorted(fused, key=lambda chunk: -fused[chunk])[:k]
+        return [_hit({**rows[c], "_rrf": fused[c]}, "_rrf") for c in best]
 
 
 def _hit(row: dict[str, Any], score: str) -> Hit:

@@ -51,6 +51,8 @@ class PostgresVectorCache:
         hashes = list(vectors)
         blobs = [np.ascontiguousarray(vectors[h], dtype="<f4").tobytes() for h in hashes]
         with self.datastore.transaction(commit=True) as curs:
+            # A cache: losing its last writes in a crash costs a re-embed, never data.
+            curs.execute("SET LOCAL synchronous_commit = off")
             curs.execute(
                 "INSERT INTO trawl_vector_cache (model_id, text_hash, vector)"
                 " SELECT %s, * FROM unnest(%s::text[], %s::bytea[]) ON CONFLICT DO NOTHING",
