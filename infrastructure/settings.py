@@ -100,7 +100,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         str,
         _doc(
             "Embedding model of new projects: `wordllama/<config>-<dims>` (offline) or "
-            "`bedrock/amazon.titan-embed-text-v2:0/<256|512|1024>`."
+            "`bedrock/amazon.titan-embed-text-v2:0/<dims>` (256, 512 or 1024)."
         ),
     ] = "wordllama/l2_supercat-256"
     bedrock_region: Annotated[str | None, _doc("AWS region of Bedrock; unset = boto3's.")] = None

@@ -40,6 +40,7 @@ from application.urls.queries import UrlQueries, UrlsView
 from application.urls.worker import Worker
 from application.users.commands import UserCommands
 from application.users.queries import UserQueries
+from application.vectorization.commands import Revectorizer
 from application.vectorization.ports import Embedders, SearchIndex
 from application.vectorization.search import SearchQueries
 from application.vectorization.vectorize import Vectorizer
@@ -104,6 +105,8 @@ class Trawl:
     projectors: list[Projector] = field(default_factory=list)
     # The LanceDB projection (Postgres only); it follows the log like the projectors.
     search_projector: Any = None
+    # Queues a project's re-vectorization (on a model change; Postgres only).
+    revectorize: Revectorizer | None = None
     # Ingestion (Postgres only): each worker thread runs fetch/extract/chunk jobs.
     make_worker: Callable[[str], Worker] | None = None
     ping: Callable[[], bool] = lambda: True
@@ -287,6 +290,7 @@ def bootstrap(
     )
     trawl.projectors = projectors
     trawl.search_projector = search_projector
+    trawl.revectorize = Revectorizer(trawl.url_queries.view, queue)
     pipeline = Pipeline(store, _fetcher(settings), TrafilaturaExtractor(), blobs)
     vectorizer = Vectorizer(store, blobs, embedders, cache)
     trawl.make_worker = lambda owner: Worker(
