@@ -22,6 +22,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import Connection
 from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
 
 from application.ports import BlobStore
 from application.store import TrawlStore
@@ -102,15 +103,20 @@ class SearchProjector:
         return total
 
     def follow(self, stop: threading.Event, idle_timeout: float = 1.0) -> None:
-        """Catch up, then wait for the log to grow; upkeep of the tables now and then."""
-        while not stop.is_set():
-            try:
-                self.catch_up(stop=stop)
-                if time.monotonic() - self._last_maintained > self.maintain_seconds:
-                    self.maintain()
-            except Exception:
-                log.exception("search projector failed a batch; retrying")
-            stop.wait(idle_timeout)
+        """Catch up, then sleep until NOTIFY says the log grew; upkeep now and then."""
+        channel = self.store.recorder.channel_name  # type: ignore[attr-defined]
+        with self.datastore.get_connection() as listening:
+            listening.execute(SQL("LISTEN {}").format(Identifier(channel)))
+            while not stop.is_set():
+                try:
+                    self.catch_up(stop=stop)
+                    if time.monotonic() - self._last_maintained > self.maintain_seconds:
+                        self.maintain()
+                except Exception:
+                    log.exception("search projector failed a batch; retrying")
+                    stop.wait(idle_timeout)
+                for _ in listening.notifies(timeout=idle_timeout, stop_after=1):
+                    pass
 
     def maintain(self) -> None:
         self._last_maintained = time.monotonic()
@@ -138,8 +144,12 @@ class SearchProjector:
             found = curs.fetchall()
         generation = self.generation()
         for row in found:
-            event = self.store.mapper.to_domain_event(_notification(row))
-            writes = self._apply(event, generation, conn)
+            try:
+                event = self.store.mapper.to_domain_event(_notification(row))
+                writes = self._apply(event, generation, conn)
+            except Exception as error:  # noqa: BLE001 - parked, visible, retryable
+                log.error("view %s parked event %s: %s", self.view, row["notification_id"], error)
+                writes = [lambda c, row=row, error=error: _park(c, self.view, row, error)]
             with conn.transaction():
                 curs = conn.cursor()
                 for write in writes:
@@ -204,6 +214,14 @@ def _indexed(suffix: str, url: Url, model: str, held: Any) -> Callable[[Any], No
     chunks = len(url.chunkings[held.version].chunks)
     return lambda c: search_state.indexed(
         c, suffix, url.id, url.project_id, model, held.version, held.vectors_key, chunks
+    )
+
+
+def _park(curs: Any, view: str, row: dict[str, Any], error: Exception) -> None:
+    curs.execute(
+        "INSERT INTO trawl_parked_events (view, position, topic, error)"
+        " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        (view, row["notification_id"], row["topic"], repr(error)[:2000]),
     )
 
 

@@ -91,6 +91,10 @@ def test_pages_are_searchable_by_their_own_passages(
         only = search(client, auth, project, q=query, k=10, url_id=ids["bind.html"])
         assert {hit["url_id"] for hit in only} == {ids["bind.html"]}
 
+        views = client.get("/api/v1/system/projections", headers=auth).json()["items"]
+        search_view = next(view for view in views if view["name"] == "search")
+        assert search_view["position"] > 0 and search_view["lag"] >= 0
+
         stranger = _signed_in(client, data_dir / "mail", "stranger@example.org")
         refused = client.get(
             f"/api/v1/projects/{project}/search", params={"q": query}, headers=stranger

@@ -128,3 +128,17 @@ def test_removal_and_project_deletion_leave_the_index(world: World, url: str) ->
     world.project_all()
     assert world.rows() == 0
     assert scalar(url, "SELECT count(*) FROM trawl_search_urls") == 0
+
+
+def test_an_event_it_cannot_apply_is_parked_and_the_rest_goes_on(world: World, url: str) -> None:
+    broken = world.ingest("https://example.org/alpha", article(seed="alpha"))
+    held = world.trawl.store.load(Url, broken).vectors_for(MODEL)
+    assert held is not None
+    world.blobs.delete(held.vectors_key)  # lost: the event cannot be applied
+    fine = world.ingest("https://example.org/beta", article(seed="beta"))
+    world.project_all()
+
+    parked = scalar(url, "SELECT count(*) FROM trawl_parked_events WHERE view = 'search'")
+    assert parked == 1
+    assert world.rows() == chunk_count(world, fine)
+    assert world.trawl.search_projector.position() == world.trawl.store.head()
