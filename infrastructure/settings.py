@@ -123,7 +123,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         int,
         _doc("Rows of a search table past which it gets an ANN index (exact search below)."),
         msgspec.Meta(ge=1),
-    ] = 100_000
+    ] = 20_000
     search_maintenance_seconds: Annotated[
         float,
         _doc("Pause between upkeeps of the search tables (indexes, optimize, cleanup)."),

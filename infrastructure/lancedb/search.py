@@ -10,6 +10,7 @@ with reciprocal rank fusion, computed here so the depth and k are ours.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import UUID
 
@@ -37,6 +38,7 @@ class LanceSearchIndex:
         self.nprobes = nprobes
         self.ef = ef
         self.depth = depth  # candidates of each ranking fused by hybrid
+        self._pool = ThreadPoolExecutor(4, thread_name_prefix="search-text")
 
     def model_of(self, project_id: UUID, wanted: str) -> str:
         counts = self.model_counts(project_id)
@@ -65,36 +67,42 @@ class LanceSearchIndex:
         if mode == HYBRID:
             return self._hybrid(table, where, query, vector, k)
         if mode == TEXT:
-            found, score = table.search(query, query_type="fts"), "_score"
-        else:
-            found = table.search(vector, vector_column_name="vector").distance_type("cosine")
-            found, score = found.nprobes(self.nprobes).ef(self.ef), "_distance"
-        rows = found.where(where, prefilter=True).select([*COLUMNS, score]).limit(k).to_list()
-        return [_hit(row, score) for row in rows]
+            return [_hit(row, "_score") for row in self._text(table, where, query, k)]
+        return [_hit(row, "_distance") for row in self._vector(table, where, vector, k)]
 
-    def _hybrid(self, table: Any, where: str, query: str, vector: Any, k: int) -> list[Hit]:
-        """Reciprocal rank fusion of the vector and text rankings (equal weights)."""
-        depth = max(k, self.depth)
-        by_vector = (
+    def _vector(self, table: Any, where: str, vector: Any, limit: int) -> list[dict[str, Any]]:
+        found = (
             table.search(vector, vector_column_name="vector")
             .distance_type("cosine")
             .nprobes(self.nprobes)
             .ef(self.ef)
             .where(where, prefilter=True)
             .select([*COLUMNS, "_distance"])
-            .limit(depth)
-            .to_list()
+            .limit(limit)
         )
-        by_text = (
+        return list(found.to_list())
+
+    def _text(self, table: Any, where: str, query: str, limit: int) -> list[dict[str, Any]]:
+        found = (
             table.search(query, query_type="fts")
             .where(where, prefilter=True)
             .select([*COLUMNS, "_score"])
-            .limit(depth)
-            .to_list()
+            .limit(limit)
         )
+        return list(found.to_list())
+
+    def _hybrid(self, table: Any, where: str, query: str, vector: Any, k: int) -> list[Hit]:
+        """Reciprocal rank fusion of the vector and text rankings (equal weights).
+
+        The two searches run at once (LanceDB releases the GIL), so hybrid
+        costs about the slower of the two, not their sum.
+        """
+        depth = max(k, self.depth)
+        text = self._pool.submit(self._text, table, where, query, depth)
+        by_vector = self._vector(table, where, vector, depth)
         fused: dict[str, float] = {}
         rows: dict[str, dict[str, Any]] = {}
-        for ranking in (by_vector, by_text):
+        for ranking in (by_vector, text.result()):
             for rank, row in enumerate(ranking, 1):
                 fused[row["chunk_id"]] = fused.get(row["chunk_id"], 0.0) + 1.0 / (RRF_K + rank)
                 rows.setdefault(row["chunk_id"], row)

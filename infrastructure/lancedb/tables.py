@@ -65,7 +65,7 @@ class LanceTables:
         uri: str,
         storage_options: dict[str, str] | None = None,
         *,
-        ann_threshold: int = 100_000,
+        ann_threshold: int = 20_000,
     ) -> None:
         self.uri = uri
         self.ann_threshold = ann_threshold
