@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from application.auth.principal import Caller
@@ -15,6 +16,7 @@ from domain.common import Context
 from domain.urls.aggregate import Url
 from infrastructure.blobs.local import LocalBlobStore
 from infrastructure.embedding.registry import EmbedderRegistry
+from infrastructure.postgres.projector import lock_id
 from infrastructure.postgres.vector_cache import PostgresVectorCache
 from interfaces.bootstrap import Trawl
 from tests.integration.infrastructure.postgres.helpers import execute, projector, scalar
@@ -142,3 +144,13 @@ def test_an_event_it_cannot_apply_is_parked_and_the_rest_goes_on(world: World, u
     assert parked == 1
     assert world.rows() == chunk_count(world, fine)
     assert world.trawl.search_projector.position() == world.trawl.store.head()
+
+
+def test_a_second_writer_waits_while_the_first_holds_the_lock(world: World, url: str) -> None:
+    world.ingest("https://example.org/alpha", article(seed="alpha"))
+    with psycopg.connect(url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (lock_id("search"),))
+        assert world.trawl.search_projector.run_batch() == 0  # not the writer now
+        assert world.rows() == 0
+    assert world.trawl.search_projector.catch_up() > 0
+    assert world.rows() > 0
