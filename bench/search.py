@@ -168,9 +168,12 @@ def scale(
         table.create_index("vector", config=IvfHnswSq(distance_type="cosine"))
         built = time.perf_counter() - started
         index = LanceSearchIndex(tables, lambda: 1, lambda _: {})
-        picks = rng.integers(real, n, size=queries)
         qtexts = [corpus.QUERIES[i % len(corpus.QUERIES)][0] for i in range(queries)]
-        qvecs = embedder.embed(qtexts) if not uniform else vectors[picks]
+        if uniform:  # fresh random queries: nothing in the data is near them
+            qvecs = rng.normal(size=(queries, vectors.shape[1])).astype(np.float32)
+            qvecs /= np.linalg.norm(qvecs, axis=1, keepdims=True)
+        else:
+            qvecs = embedder.embed(qtexts)
         timings: dict[str, list[float]] = {m: [] for m in (*MODES, "exact", "numpy")}
         recalls = []
         where_big = lance.project_filter(big)
