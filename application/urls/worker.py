@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from application.ports import JobQueue, Lease
 from application.urls.pipeline import CHUNK, EXTRACT, RETRY, VECTORIZE, Next, Pipeline
-from application.vectorization.vectorize import Vectorizer
+from application.vectorization.vectorize import Job, Vectorizer
 from domain.chunks.splitter import ChunkSettings
 from domain.urls.values import retry_delay
 
@@ -48,6 +48,7 @@ class Worker:
         per_host_limit: int | None = None,
         vectorizer: Vectorizer | None = None,
         model_for: ModelFor = lambda _: "wordllama/l2_supercat-256",
+        vectorize_batch: int = 16,
     ) -> None:
         self.queue = queue
         self.pipeline = pipeline
@@ -60,13 +61,20 @@ class Worker:
         self.per_host_limit = per_host_limit  # for fetch jobs: politeness per host
         self.vectorizer = vectorizer
         self.model_for = model_for
+        self.vectorize_batch = vectorize_batch  # URLs embedded and recorded together
 
     def run_once(self, kind: str) -> bool:
         """Claim and run one job of `kind`; False when none was due."""
         per_host = self.per_host_limit if kind == FETCH else None
-        leases = self.queue.claim(kind, self.owner, self.lease_seconds, per_host_limit=per_host)
+        limit = self.vectorize_batch if kind == VECTORIZE else 1
+        leases = self.queue.claim(
+            kind, self.owner, self.lease_seconds, limit=limit, per_host_limit=per_host
+        )
         if not leases:
             return False
+        if kind == VECTORIZE:
+            self._vectorize(leases)
+            return True
         lease = leases[0]
         try:
             outcome = self._step(lease)
@@ -111,10 +119,27 @@ class Worker:
         if lease.kind == CHUNK:
             settings = self.settings_for(lease.subject_id)
             return self.pipeline.chunk(lease.subject_id, version, settings)
-        if lease.kind == VECTORIZE and self.vectorizer is not None:
-            model = self.model_for(lease.subject_id)
-            return self.vectorizer.vectorize(lease.subject_id, version, model)
         raise ValueError(f"unknown job kind {lease.kind!r}")
+
+    def _vectorize(self, leases: list[Lease]) -> None:
+        """Several vectorize jobs in one go (one embedder batch, one commit)."""
+        assert self.vectorizer is not None
+        jobs = [
+            Job(lease.subject_id, int(lease.payload["version"]), self.model_for(lease.subject_id))
+            for lease in leases
+        ]
+        try:
+            outcomes = self.vectorizer.vectorize_many(jobs)
+        except Exception:
+            logger.exception("vectorize jobs for %s URLs failed", len(leases))
+            for lease in leases:
+                if lease.attempt >= self.max_attempts:
+                    self.queue.complete(lease)
+                else:
+                    self.queue.retry(lease, retry_delay(lease.attempt, random.random()))
+            return
+        for lease, outcome in zip(leases, outcomes, strict=True):
+            self._follow(lease, outcome)
 
     def _follow(self, lease: Lease, outcome: Next) -> None:
         if outcome.step == RETRY and outcome.at is not None:

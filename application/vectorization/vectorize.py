@@ -6,16 +6,22 @@ into the cache, so re-chunking, refreshing to identical text or re-adding a
 URL never pays the embedder twice. The blob is content-addressed, so a
 repeated step stores nothing new. A stale step (the version or its chunks
 changed, the URL was removed) records nothing.
+
+Several URLs are vectorized together (`vectorize_many`): one cache lookup,
+one embedder batch, one cache write and one commit for all of them, so the
+fixed costs of the step do not dwarf the embedding of a small page.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import numpy as np
+from eventsourcing.persistence import IntegrityError
 
 from application.ports import BlobNotFound, BlobStore
 from application.store import NotFound, TrawlStore
@@ -25,6 +31,7 @@ from application.vectorization.ports import Embedders, EmbeddingFailed, VectorCa
 from domain.common import Context
 from domain.urls import errors
 from domain.urls.aggregate import Url, chunks_digest
+from domain.urls.values import Chunking
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +39,18 @@ VECTORIZE = "vectorize"
 ACTOR = "system:worker"
 RETRY_AFTER = timedelta(seconds=60)
 _STALE = (errors.StaleVersion, errors.UrlRemoved, NotFound)
+
+
+class Job(NamedTuple):
+    url_id: uuid.UUID
+    version: int
+    model_id: str
+
+
+class _Ready(NamedTuple):
+    url: Url
+    chunking: Chunking
+    pieces: dict[str, str]  # text hash -> chunk text
 
 
 class Vectorizer:
@@ -52,53 +71,100 @@ class Vectorizer:
         self.batch_size = batch_size
         self.clock = clock
 
-    def vectorize(  # noqa: PLR0911 - each outcome is one early answer
-        self, url_id: uuid.UUID, version: int, model_id: str
-    ) -> Next:
+    def vectorize(self, url_id: uuid.UUID, version: int, model_id: str) -> Next:
         """Embed the version's chunks with `model_id` and record `Vectorized`."""
+        return self.vectorize_many([Job(url_id, version, model_id)])[0]
+
+    def vectorize_many(self, jobs: Sequence[Job]) -> list[Next]:
+        """Several URLs at once; one answer per job, in order."""
+        answers: dict[int, Next] = {}
+        ready: dict[int, _Ready] = {}
+        for number, job in enumerate(jobs):
+            found = self._prepare(job)
+            if isinstance(found, Next):
+                answers[number] = found
+            else:
+                ready[number] = found
+        known: dict[str, dict[str, Vectors]] = {}
+        for model in {jobs[n].model_id for n in ready}:
+            texts = {
+                h: t for n in ready if jobs[n].model_id == model for h, t in ready[n].pieces.items()
+            }
+            try:
+                known[model] = self.vectors_of(model, texts)
+            except EmbeddingFailed as failure:
+                logger.warning("embedding with %s failed: %s", model, failure.reason)
+                for n in [n for n in ready if jobs[n].model_id == model]:
+                    del ready[n]
+                    answers[n] = self._failed(jobs[n], failure)
+        recorded = []
+        ctx = Context(ACTOR, uuid.uuid4().hex)
+        for n, item in ready.items():
+            job = jobs[n]
+            dims = self.embedders.get(job.model_id).dimensions
+            rows = [known[job.model_id][c.text_hash] for c in item.chunking.chunks]
+            matrix = np.stack(rows) if rows else np.zeros((0, dims), dtype=np.float32)
+            ref = self.blobs.put(vectors.encode(matrix), kind=vectors.KIND)
+            digest = chunks_digest(item.chunking)
+            item.url.record_vectors(ctx, job.version, job.model_id, dims, ref.key, digest)
+            recorded.append((n, ref.key, digest, dims))
+            answers[n] = Next(DONE, job.version)
+        if recorded:
+            self._commit([ready[n].url for n, *_ in recorded], jobs, recorded, ctx, answers)
+        return [answers[n] for n in range(len(jobs))]
+
+    def _prepare(self, job: Job) -> _Ready | Next:
         try:
-            url = self.store.load(Url, url_id)
-            if not url.is_live or version != url.current_version:
+            url = self.store.load(Url, job.url_id)
+            if not url.is_live or job.version != url.current_version:
                 return Next(STALE, reason="StaleVersion")
-            chunking = url.chunkings.get(version)
+            chunking = url.chunkings.get(job.version)
             if chunking is None:
-                return Next(CHUNK, version)
-            if url.vectors_for(model_id) is not None:
-                return Next(DONE, version)  # a repeated job: already recorded
-            text = self.blobs.get(url.texts[version].text_key).decode("utf-8", "surrogatepass")
+                return Next(CHUNK, job.version)
+            if url.vectors_for(job.model_id) is not None:
+                return Next(DONE, job.version)  # a repeated job: already recorded
+            text = self.blobs.get(url.texts[job.version].text_key).decode("utf-8", "surrogatepass")
         except NotFound:
             return Next(STALE, reason="NotFound")
         except BlobNotFound:
-            logger.error("text blob missing for %s v%s", url_id, version)
-            return Next(FAILED, version, reason="blob-missing")
-        pieces = {c.text_hash: text[c.start : c.end] for c in chunking.chunks}
+            logger.error("text blob missing for %s v%s", job.url_id, job.version)
+            return Next(FAILED, job.version, reason="blob-missing")
+        return _Ready(url, chunking, {c.text_hash: text[c.start : c.end] for c in chunking.chunks})
+
+    def _failed(self, job: Job, failure: EmbeddingFailed) -> Next:
+        if failure.transient:
+            return Next(RETRY, job.version, at=self.clock() + RETRY_AFTER, reason="embedding")
+        return Next(FAILED, job.version, reason="embedding")
+
+    def _commit(
+        self,
+        urls: list[Url],
+        jobs: Sequence[Job],
+        recorded: list[tuple[int, str, str, int]],
+        ctx: Context,
+        answers: dict[int, Next],
+    ) -> None:
+        """All in one commit; when another writer got in first, each URL on its own."""
         try:
-            known = self.vectors_of(model_id, pieces)
-        except EmbeddingFailed as failure:
-            logger.warning("embedding %s v%s failed: %s", url_id, version, failure.reason)
-            if failure.transient:
-                return Next(RETRY, version, at=self.clock() + RETRY_AFTER, reason="embedding")
-            return Next(FAILED, version, reason="embedding")
-        dims = self.embedders.get(model_id).dimensions
-        rows = [known[c.text_hash] for c in chunking.chunks]
-        matrix = np.stack(rows) if rows else np.zeros((0, dims), dtype=np.float32)
-        ref = self.blobs.put(vectors.encode(matrix), kind=vectors.KIND)
-        digest = chunks_digest(chunking)
-        ctx = Context(ACTOR, uuid.uuid4().hex)
+            self.store.commit(*urls)
+            return
+        except IntegrityError:  # another writer got in first: retried one by one below
+            logger.info("batch of %s vectorized URLs conflicted; recording one by one", len(urls))
+        for n, key, digest, dims in recorded:
+            job = jobs[n]
 
-        loaded = [url]  # the first try records on the Url already loaded; a retry reloads
+            def record(
+                job: Job = job, key: str = key, digest: str = digest, dims: int = dims
+            ) -> None:
+                url = self.store.load(Url, job.url_id)
+                if url.vectors_for(job.model_id) is None:
+                    url.record_vectors(ctx, job.version, job.model_id, dims, key, digest)
+                    self.store.commit(url)
 
-        def record() -> None:
-            current = loaded.pop() if loaded else self.store.load(Url, url_id)
-            if current.vectors_for(model_id) is None:
-                current.record_vectors(ctx, version, model_id, dims, ref.key, digest)
-                self.store.commit(current)
-
-        try:
-            self.store.retrying(record)
-        except _STALE as stale:
-            return Next(STALE, reason=type(stale).__name__)
-        return Next(DONE, version)
+            try:
+                self.store.retrying(record)
+            except _STALE as stale:
+                answers[n] = Next(STALE, reason=type(stale).__name__)
 
     def vectors_of(self, model_id: str, texts: dict[str, str]) -> dict[str, Vectors]:
         """Vectors of texts by hash: from the cache, the rest embedded in batches and cached."""

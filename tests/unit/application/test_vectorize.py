@@ -10,7 +10,7 @@ import pytest
 from application.store import TrawlStore
 from application.urls.pipeline import CHUNK, DONE, EXTRACT, STALE, VECTORIZE, Next, Pipeline
 from application.vectorization import vectors
-from application.vectorization.vectorize import Vectorizer
+from application.vectorization.vectorize import Job, Vectorizer
 from domain.chunks.splitter import ChunkSettings
 from domain.common import Context
 from domain.urls.aggregate import Url
@@ -130,3 +130,22 @@ def test_vectors_of_other_chunks_are_refused(store: TrawlStore) -> None:
     url = store.load(Url, url_id)
     with pytest.raises(Exception, match="chunks changed"):
         url.record_vectors(Context.system("test"), version, MODEL, 256, "vectors/x", "0" * 32)
+
+
+def test_urls_vectorized_together_share_one_embedder_batch(store: TrawlStore) -> None:
+    blobs, embedder = MemoryBlobs(), HashingEmbedder()
+    step = Vectorizer(store, blobs, StaticEmbedders(embedder), MemoryVectorCache())
+    first, second = (
+        added_url(store, "https://example.org/a"),
+        added_url(store, "https://example.org/b"),
+    )
+    jobs = [
+        Job(first, chunked(store, blobs, article(seed="one"), first), MODEL),
+        Job(second, chunked(store, blobs, article(seed="two"), second), MODEL),
+        Job(second, 1, MODEL),  # the same job twice in one claim
+    ]
+
+    assert step.vectorize_many(jobs) == [Next(DONE, 1)] * 3
+    assert len(embedder.calls) == 1
+    for url_id in (first, second):
+        assert store.load(Url, url_id).vectors_for(MODEL) is not None
