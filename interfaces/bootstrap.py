@@ -102,9 +102,9 @@ class Trawl:
     jwt_secret: str
     views: tuple[str, ...]
     search: SearchQueries
-    projectors: list[Projector] = field(default_factory=list)
-    # The LanceDB projection (Postgres only); it follows the log like the projectors.
-    search_projector: Any = None
+    # Every view's projector, the LanceDB search projection (`search`) included.
+    projectors: list[Projector | SearchProjector] = field(default_factory=list)
+    search_projector: SearchProjector | None = None  # also in `projectors`
     # Queues a project's re-vectorization (on a model change; Postgres only).
     revectorize: Revectorizer | None = None
     # Ingestion (Postgres only): each worker thread runs fetch/extract/chunk jobs.
@@ -116,10 +116,7 @@ class Trawl:
 
     def start_projectors(self) -> None:
         """Follow the log in background threads (one per view)."""
-        followers: list[Any] = [*self.projectors]
-        if self.search_projector is not None:
-            followers.append(self.search_projector)
-        for projector in followers:
+        for projector in self.projectors:
             thread = threading.Thread(
                 target=projector.follow,
                 args=(self._stop,),
@@ -288,7 +285,7 @@ def bootstrap(
         embedders,
         (search_state.VIEW,),
     )
-    trawl.projectors = projectors
+    trawl.projectors = [*projectors, search_projector]
     trawl.search_projector = search_projector
     trawl.revectorize = Revectorizer(trawl.url_queries.view, queue)
     pipeline = Pipeline(store, _fetcher(settings), TrafilaturaExtractor(), blobs)

@@ -16,6 +16,7 @@ from rich.progress import (
 )
 
 from domain.common import Context
+from infrastructure.lancedb.projector import SearchProjector
 from infrastructure.lancedb.rebuild import rebuild_search
 from infrastructure.postgres.rebuild import rebuild
 from infrastructure.settings import reference_markdown
@@ -56,9 +57,7 @@ def register(commands: Any) -> None:
 def run_rebuild(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     with trawl(settings, projectors=False) as app:
-        known: dict[str, Any] = {p.schema.name: p for p in app.projectors}
-        if app.search_projector is not None:
-            known[app.search_projector.view] = app.search_projector
+        known = {p.view: p for p in app.projectors}
         wanted = args.view or list(known)
         unknown = sorted(set(wanted) - set(known))
         if unknown:
@@ -80,10 +79,11 @@ def run_rebuild(args: argparse.Namespace) -> int:
                 def report(done: int, total: int, task: Any = task, bar: Progress = bar) -> None:
                     bar.update(task, completed=done, total=total)
 
-                if name == "search":
-                    count = rebuild_search(known[name], report)
+                chosen = known[name]
+                if isinstance(chosen, SearchProjector):
+                    count = rebuild_search(chosen, report)
                 else:
-                    count = rebuild(known[name], report)
+                    count = rebuild(chosen, report)
             print(f"rebuilt {name}: {count} events read, swapped in", flush=True)
     return 0
 

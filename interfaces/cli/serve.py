@@ -83,9 +83,7 @@ def run_projector(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with trawl(settings, projectors=False) as app:
-        followers: list[Any] = [*app.projectors]
-        if app.search_projector is not None:
-            followers.append(app.search_projector)
+        followers = app.projectors
         threads = [threading.Thread(target=p.follow, args=(stop,), name=p.view) for p in followers]
         for thread in threads:
             thread.start()

@@ -152,5 +152,7 @@ def test_a_second_writer_waits_while_the_first_holds_the_lock(world: World, url:
         other.execute("SELECT pg_advisory_lock(%s)", (lock_id("search"),))
         assert world.trawl.search_projector.run_batch() == 0  # not the writer now
         assert world.rows() == 0
+        # Released here: closing the connection frees it only once the backend exits.
+        other.execute("SELECT pg_advisory_unlock(%s)", (lock_id("search"),))
     assert world.trawl.search_projector.catch_up() > 0
     assert world.rows() > 0
