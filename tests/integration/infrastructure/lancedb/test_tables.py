@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 from infrastructure.lancedb import tables as lance
+from tests.support import s3
 
 pytestmark = pytest.mark.integration
 
@@ -66,3 +67,26 @@ def test_upkeep_adds_the_ann_index_only_past_the_threshold(tmp_path: Path) -> No
 
     kinds = {index.index_type for index in tables.get(name).list_indices()}
     assert kinds == {"BTree", "FTS", "IvfHnswSq"}
+
+
+def test_the_index_lives_on_s3_given_storage_options() -> None:
+    with s3.s3_server() as server:
+        bucket = server.create_bucket()
+        options = {
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing",
+            "aws_endpoint": server.endpoint_url,
+            "aws_region": s3.REGION,
+            "allow_http": "true",
+        }
+        tables = lance.LanceTables(f"s3://{bucket}/index", options)
+        name = lance.table_name(MODEL, 1)
+        url_id = uuid.UUID(int=30)
+        tables.upsert_url(name, 256, url_id, rows(url_id, 6))
+        tables.upsert_url(name, 256, url_id, rows(url_id, 2))
+
+        again = lance.LanceTables(f"s3://{bucket}/index", options)  # another process
+        assert again.names() == [name]
+        assert again.get(name).count_rows() == 2
+        listed = server.client().list_objects_v2(Bucket=bucket, Prefix="index/")
+        assert listed["KeyCount"] > 0
