@@ -102,8 +102,10 @@ class Trawl:
     jwt_secret: str
     views: tuple[str, ...]
     search: SearchQueries
-    # Every view's projector, the LanceDB search projection (`search`) included.
-    projectors: list[Projector | SearchProjector] = field(default_factory=list)
+    # Every view's projector (Projector), the LanceDB search projection
+    # (SearchProjector, view `search`) included. `Any`: Litestar inspects this
+    # class and refuses unions of two classes.
+    projectors: list[Any] = field(default_factory=list)
     search_projector: SearchProjector | None = None  # also in `projectors`
     # Queues a project's re-vectorization (on a model change; Postgres only).
     revectorize: Revectorizer | None = None
