@@ -7,7 +7,9 @@ stream against raw publish_async, and its lag at 1k events/s), `extraction` (mai
 quality and speed against a full-page-text baseline, no database) and `audit`
 (verify, full rebuild, past states, the hash chain's cost) and `ingestion`
 (the corpus served on loopback, added -> all chunked, against in-process
-extract+chunk); none named runs all. Each database section gets its own
+extract+chunk) and `search` (retrieval quality, latency at `--chunks` rows
+against numpy brute force, ANN recall, the vectorize step against raw
+WordLlama); none named runs all. Each database section gets its own
 fresh `trawl_bench_<hex>`
 database, dropped at the end. Results also go to bench/results/<timestamp>.json.
 """
@@ -22,7 +24,16 @@ from contextlib import nullcontext
 
 from bench import databases, report
 
-SECTIONS = ("commands", "projection", "access", "relay", "extraction", "ingestion", "audit")
+SECTIONS = (
+    "commands",
+    "projection",
+    "access",
+    "relay",
+    "extraction",
+    "ingestion",
+    "audit",
+    "search",
+)
 NO_DATABASE = frozenset({"extraction"})
 
 
@@ -35,6 +46,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, help="seconds of warm-up per server")
     parser.add_argument("--rounds", type=int, help="measurements per server; 2 = ABBA order")
     parser.add_argument("--events", type=int, help="events in the projection log")
+    parser.add_argument(
+        "--chunks", type=int, help="rows of the search latency table (100k; 20k with --quick)"
+    )
     parser.add_argument(
         "--load",
         choices=("auto", "wrk", "python"),
@@ -50,6 +64,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 3.0)
     args.rounds = args.rounds or (1 if args.quick else 2)
     args.events = args.events or (20_000 if args.quick else 100_000)
+    args.chunks = args.chunks or (20_000 if args.quick else 100_000)
     return args
 
 
@@ -80,7 +95,12 @@ def main(argv: list[str] | None = None) -> int:
                 figures += extraction.run(command)
                 continue
             with databases.fresh_database(server) as url:
-                if section == "commands":
+                if section == "search":
+                    from bench import search, search_vectorize
+
+                    figures += search.run(command, args.chunks, uniform=not args.quick)
+                    figures += search_vectorize.run(url, command)
+                elif section == "commands":
                     from bench import commands
 
                     figures += commands.run(url, args, command)

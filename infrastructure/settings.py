@@ -152,6 +152,40 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         None
     )
 
+    embedder: Annotated[
+        str,
+        _doc(
+            "Embedding model of new projects: `wordllama/<config>-<dims>` (offline) or "
+            "`bedrock/amazon.titan-embed-text-v2:0/<dims>` (256, 512 or 1024)."
+        ),
+    ] = "wordllama/l2_supercat-256"
+    bedrock_region: Annotated[str | None, _doc("AWS region of Bedrock; unset = boto3's.")] = None
+    bedrock_endpoint_url: Annotated[
+        str | None, _doc("Bedrock Runtime endpoint; unset = the region's.")
+    ] = None
+    bedrock_concurrency: Annotated[
+        int, _doc("Bedrock calls in flight at once per process."), msgspec.Meta(ge=1, le=64)
+    ] = 4
+    bedrock_requests_per_minute: Annotated[
+        int, _doc("Bedrock calls started per minute per process."), msgspec.Meta(ge=1)
+    ] = 600
+    lancedb_uri: Annotated[
+        str | None, _doc("Search index location (`s3://bucket/path`); unset = <data dir>/lancedb.")
+    ] = None
+    lancedb_storage_options: Annotated[
+        str | None, _doc("JSON object of LanceDB storage options (S3 region, endpoint...).")
+    ] = None
+    search_ann_threshold: Annotated[
+        int,
+        _doc("Rows of a search table past which it gets an ANN index (exact search below)."),
+        msgspec.Meta(ge=1),
+    ] = 20_000
+    search_maintenance_seconds: Annotated[
+        float,
+        _doc("Pause between upkeeps of the search tables (indexes, optimize, cleanup)."),
+        msgspec.Meta(gt=0),
+    ] = 60.0
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: object) -> Settings:
         """Read `TRAWL_*` variables (strings are converted and validated)."""
@@ -177,6 +211,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def relay_enabled(self) -> bool:
         return (self.nats_url or "").lower() != "off"
+
+    @property
+    def lancedb_location(self) -> str:
+        return self.lancedb_uri or str(self.data_path / "lancedb")
 
     @property
     def base_url(self) -> str:

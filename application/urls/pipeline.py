@@ -34,7 +34,7 @@ from domain.common import Context
 from domain.projects.aggregate import ACTIVE, ARCHIVED, Project
 from domain.urls import errors
 from domain.urls.aggregate import Url
-from domain.urls.values import FETCHED, FETCHING, PENDING, retry_delay
+from domain.urls.values import CHUNKED, FETCHED, FETCHING, PENDING, retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ PAUSED = "paused"  # the project is archived: try again later, the attempt does 
 class ProjectPaused(Exception):
     """The URL's project is archived: its fetches wait until it is restored."""
 
+
+VECTORIZE = "vectorize"  # the step after chunk: application/vectorization/vectorize.py
 
 # A newer job superseded this one, or the URL is gone: nothing to record.
 _STALE = (errors.StaleLease, errors.StaleVersion, errors.UrlRemoved, NotFound)
@@ -164,6 +166,8 @@ class Pipeline:
                 size=ref.size,
             )
         self.store.commit(url)
+        if url.status == CHUNKED:  # unchanged content whose vectors may be missing (a new model)
+            return Next(VECTORIZE, url.current_version)
         return _after_fetch(url)
 
     def _failed(
@@ -323,7 +327,7 @@ class Pipeline:
             self.store.retrying(record)
         except (*_STALE, errors.TextNotExtracted) as stale:
             return Next(STALE, reason=type(stale).__name__)
-        return Next(DONE, version)
+        return Next(VECTORIZE, version)
 
     # -- periodic refresh ----------------------------------------------------
 

@@ -60,6 +60,17 @@ class TableSchema:
                 table, columns, SQL(", ").join(map(Identifier, self.key))
             )
         ]
+        # A column added to a view since its table was created (additive only):
+        # existing databases get it empty, and the projection fills new rows.
+        statements += [
+            SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                table,
+                Identifier(c),
+                SQL(t),  # type: ignore[arg-type]
+            )
+            for c, t in self.columns
+            if c not in self.key
+        ]
         for number, index in enumerate(self.indexes):
             statements.append(
                 SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(

@@ -16,6 +16,8 @@ from rich.progress import (
 )
 
 from domain.common import Context
+from infrastructure.lancedb.projector import SearchProjector
+from infrastructure.lancedb.rebuild import rebuild_search
 from infrastructure.postgres.rebuild import rebuild
 from infrastructure.settings import reference_markdown
 from interfaces.cli.progress import bar
@@ -84,7 +86,7 @@ def run_rebuild(args: argparse.Namespace) -> int:
         return run_rebuild_check(args)
     settings = settings_from(args)
     with trawl(settings, projectors=False) as app:
-        known = {p.schema.name: p for p in app.projectors}
+        known = {p.view: p for p in app.projectors}
         wanted = args.view or list(known)
         unknown = sorted(set(wanted) - set(known))
         if unknown:
@@ -106,7 +108,11 @@ def run_rebuild(args: argparse.Namespace) -> int:
                 def report(done: int, total: int, task: Any = task, bar: Progress = bar) -> None:
                     bar.update(task, completed=done, total=total)
 
-                count = rebuild(known[name], report)
+                chosen = known[name]
+                if isinstance(chosen, SearchProjector):
+                    count = rebuild_search(chosen, report)
+                else:
+                    count = rebuild(chosen, report)
             print(f"rebuilt {name}: {count} events read, swapped in", flush=True)
     return 0
 

@@ -34,9 +34,9 @@ def register(commands: Any) -> None:
     parser.set_defaults(handler=run_projector)
     parser = commands.add_parser(
         "worker",
-        help="run only ingestion workers (fetch, extract, chunk jobs)",
-        description="Claim and run fetch, extract and chunk jobs until stopped (SIGINT/SIGTERM). "
-        "Run as many as you like: jobs are leased, one worker each.",
+        help="run only ingestion workers (fetch, extract, chunk, vectorize jobs)",
+        description="Claim and run fetch, extract, chunk and vectorize jobs until stopped "
+        "(SIGINT/SIGTERM). Run as many as you like: jobs are leased, one worker each.",
     )
     parser.add_argument("--threads", type=int, help="worker threads (default: $TRAWL_WORKERS or 2)")
     add_data_dir(parser)
@@ -87,12 +87,11 @@ def run_projector(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with trawl(settings, projectors=False) as app:
-        threads = [
-            threading.Thread(target=p.follow, args=(stop,), name=p.view) for p in app.projectors
-        ]
+        followers = app.projectors
+        threads = [threading.Thread(target=p.follow, args=(stop,), name=p.view) for p in followers]
         for thread in threads:
             thread.start()
-        views = ", ".join(p.view for p in app.projectors)
+        views = ", ".join(p.view for p in followers)
         print(f"Projector: following views {views}", flush=True)
         stop.wait()
         for thread in threads:
@@ -111,6 +110,9 @@ def run_worker(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     with trawl(settings, projectors=False) as app:
         app.start_workers(threads)
-        print(f"Worker: {threads} thread(s) running fetch, extract and chunk jobs", flush=True)
+        print(
+            f"Worker: {threads} thread(s) running fetch, extract, chunk and vectorize jobs",
+            flush=True,
+        )
         stop.wait()
     return 0

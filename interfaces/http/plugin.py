@@ -36,6 +36,7 @@ from interfaces.http.system.queries import SystemQueries
 from interfaces.http.urls.commands import UrlCommands
 from interfaces.http.urls.queries import UrlQueries
 from interfaces.http.users.commands import UserCommands
+from interfaces.http.vectorization.queries import SearchQueries
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ CONTROLLERS = (
     ShareQueries,
     UrlCommands,
     UrlQueries,
+    SearchQueries,
     SystemQueries,
     AuditQueries,
     UserCommands,
