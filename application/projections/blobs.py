@@ -6,8 +6,8 @@ fetched version, its extracted text, and its vectors (one blob per model).
 clears it) and `blob_projects` when its project was deleted. A blob is
 garbage once EVERY URL referencing it has been released (removed, or its
 project deleted) for longer than the retention period: content another live
-project also fetched stays, it is that project's data. The sweeper (application/urls/retention.py) deletes
-garbage blobs and forgets their rows.
+project also fetched stays, it is that project's data. The sweeper
+(application/urls/retention.py) deletes garbage blobs and forgets their rows.
 """
 
 from __future__ import annotations
