@@ -6,7 +6,8 @@ politeness (`TRAWL_PER_HOST_CONCURRENCY`, default 2) applies as it would on
 the web. Trawl runs as `trawl serve` wires it (projectors and
 `TRAWL_WORKERS` worker threads in one process, robots.txt honoured) on a fresh
 database; one bulk add of every URL starts the clock, the last URL reaching
-`chunked` stops it. Reported: pages/s and chunks/s.
+`chunked` (or already `vectorized`: embedding and indexing run meanwhile, as
+they do in `trawl serve`) stops it. Reported: pages/s and chunks/s.
 
 Baseline, same run, same pages: the raw in-process rate of extracting
 (trafilatura) and chunking (splitter v1) the page bytes already in memory,
@@ -94,7 +95,9 @@ def ingest(url: str, files: list[Path], port: int, workers: int) -> tuple[float,
             counts: dict = {}
             while time.perf_counter() - started < TIMEOUT:
                 counts = trawl.url_queries.view.counts(project)
-                settled = sum(counts.get(s, 0) for s in ("chunked", "failed", "blocked"))
+                settled = sum(
+                    counts.get(s, 0) for s in ("chunked", "vectorized", "failed", "blocked")
+                )
                 if settled >= len(addresses):
                     break
                 time.sleep(0.05)
