@@ -6,8 +6,8 @@ classes. Nothing here does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
@@ -183,11 +183,16 @@ class Extractor(Protocol):
 
 @dataclass(frozen=True)
 class FetchRequest:
-    """One page to fetch, with the validators of the version we already hold."""
+    """One page to fetch, with the validators of the version we already hold.
+
+    `may_follow`, when given, is asked before each redirect hop: False stops
+    the fetch with FetchError("robots-disallowed") (robots.txt of the target).
+    """
 
     url: str
     etag: str | None = None
     last_modified: str | None = None
+    may_follow: Callable[[str], bool] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -213,7 +218,8 @@ class FetchError(Exception):
 
     Reasons: `not-http`, `address-refused`, `dns-failed`, `connect-failed`,
     `tls-failed`, `timeout`, `too-many-redirects`, `bad-redirect`, `too-large`,
-    `content-type`, `http-4xx`, `http-5xx`. `transient` tells the worker to
+    `content-type`, `http-4xx`, `http-5xx`, `robots-disallowed` (a redirect to
+    a page its robots.txt disallows), `robots-unreachable`. `transient` tells the worker to
     retry with backoff (connection errors, timeouts, 429, 5xx), no sooner than
     `retry_after` seconds when the server said so.
     """

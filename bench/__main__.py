@@ -2,11 +2,15 @@
 
 Sections: `commands` (HTTP command path against a plain-CRUD baseline),
 `projection` (read-side catch-up against raw select+decode), `access`
-(what the authorization lookup adds to a query), `extraction` (main-text
+(what the authorization lookup adds to a query), `relay` (the NATS event
+stream against raw publish_async, and its lag at 1k events/s), `extraction` (main-text
 quality and speed against a full-page-text baseline, no database) and `audit`
 (verify, full rebuild, past states, the hash chain's cost) and `ingestion`
 (the corpus served on loopback, added -> all chunked, against in-process
-extract+chunk); none named runs all. Each database section gets its own fresh `trawl_bench_<hex>`
+extract+chunk) and `search` (retrieval quality, latency at `--chunks` rows
+against numpy brute force, ANN recall, the vectorize step against raw
+WordLlama); none named runs all. Each database section gets its own
+fresh `trawl_bench_<hex>`
 database, dropped at the end. Results also go to bench/results/<timestamp>.json.
 """
 
@@ -20,7 +24,16 @@ from contextlib import nullcontext
 
 from bench import databases, report
 
-SECTIONS = ("commands", "projection", "access", "extraction", "ingestion", "audit")
+SECTIONS = (
+    "commands",
+    "projection",
+    "access",
+    "relay",
+    "extraction",
+    "ingestion",
+    "audit",
+    "search",
+)
 NO_DATABASE = frozenset({"extraction"})
 
 
@@ -33,6 +46,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, help="seconds of warm-up per server")
     parser.add_argument("--rounds", type=int, help="measurements per server; 2 = ABBA order")
     parser.add_argument("--events", type=int, help="events in the projection log")
+    parser.add_argument(
+        "--chunks", type=int, help="rows of the search latency table (100k; 20k with --quick)"
+    )
     parser.add_argument(
         "--load",
         choices=("auto", "wrk", "python"),
@@ -48,6 +64,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 3.0)
     args.rounds = args.rounds or (1 if args.quick else 2)
     args.events = args.events or (20_000 if args.quick else 100_000)
+    args.chunks = args.chunks or (20_000 if args.quick else 100_000)
     return args
 
 
@@ -78,7 +95,12 @@ def main(argv: list[str] | None = None) -> int:
                 figures += extraction.run(command)
                 continue
             with databases.fresh_database(server) as url:
-                if section == "commands":
+                if section == "search":
+                    from bench import search, search_vectorize
+
+                    figures += search.run(command, args.chunks, uniform=not args.quick)
+                    figures += search_vectorize.run(url, command)
+                elif section == "commands":
                     from bench import commands
 
                     figures += commands.run(url, args, command)
@@ -90,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
                     from bench import audit
 
                     figures += audit.run(url, args.events, args.quick, command)
+                elif section == "relay":
+                    from bench import relay
+
+                    figures += relay.run(url, args, command)
                 elif section == "projection":
                     from bench import projection
 

@@ -79,7 +79,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     log_level: Annotated[str, _doc("Python log level.")] = "INFO"
     workers: Annotated[
         int, _doc("Ingestion worker threads inside `trawl serve` (0 = none)."), msgspec.Meta(ge=0)
-    ] = 2
+    ] = 4
     per_host_concurrency: Annotated[
         int, _doc("Fetches of one host running at once, over all workers."), msgspec.Meta(ge=1)
     ] = 2
@@ -114,6 +114,36 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     blob_dir: Annotated[
         str | None, _doc("Directory of fetched and extracted blobs; unset = <data dir>/blobs.")
     ] = None
+    nats_url: Annotated[
+        str | None,
+        _doc(
+            "NATS server with JetStream (`nats://host:4222`) the relay publishes every event to;"
+            " unset = an embedded server in `trawl serve`; `off` = no relay."
+        ),
+    ] = None
+    nats_subject_prefix: Annotated[
+        str,
+        _doc("First token(s) of the event subjects: `<prefix>.<aggregate>.<event>`."),
+        msgspec.Meta(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"),
+    ] = "trawl"
+    nats_stream: Annotated[
+        str,
+        _doc("JetStream stream holding the events (created or updated at start)."),
+        msgspec.Meta(pattern=r"^[A-Za-z0-9_-]+$"),
+    ] = "TRAWL"
+    nats_duplicate_window_seconds: Annotated[
+        float, _doc("The stream's deduplication window on `Nats-Msg-Id`."), msgspec.Meta(gt=0)
+    ] = 120.0
+    nats_max_age_seconds: Annotated[
+        float,
+        _doc("Age after which the stream drops an event (0 = keep forever)."),
+        msgspec.Meta(ge=0),
+    ] = 0.0
+    nats_max_bytes: Annotated[
+        int,
+        _doc("Size beyond which the stream drops its oldest events (0 = unlimited)."),
+        msgspec.Meta(ge=0),
+    ] = 0
     s3_bucket: Annotated[
         str | None, _doc("Keep blobs in this S3 bucket instead of `TRAWL_BLOB_DIR`.")
     ] = None
@@ -121,6 +151,40 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     s3_endpoint_url: Annotated[str | None, _doc("S3-compatible endpoint (MinIO); unset = AWS.")] = (
         None
     )
+
+    embedder: Annotated[
+        str,
+        _doc(
+            "Embedding model of new projects: `wordllama/<config>-<dims>` (offline) or "
+            "`bedrock/amazon.titan-embed-text-v2:0/<dims>` (256, 512 or 1024)."
+        ),
+    ] = "wordllama/l2_supercat-256"
+    bedrock_region: Annotated[str | None, _doc("AWS region of Bedrock; unset = boto3's.")] = None
+    bedrock_endpoint_url: Annotated[
+        str | None, _doc("Bedrock Runtime endpoint; unset = the region's.")
+    ] = None
+    bedrock_concurrency: Annotated[
+        int, _doc("Bedrock calls in flight at once per process."), msgspec.Meta(ge=1, le=64)
+    ] = 4
+    bedrock_requests_per_minute: Annotated[
+        int, _doc("Bedrock calls started per minute per process."), msgspec.Meta(ge=1)
+    ] = 600
+    lancedb_uri: Annotated[
+        str | None, _doc("Search index location (`s3://bucket/path`); unset = <data dir>/lancedb.")
+    ] = None
+    lancedb_storage_options: Annotated[
+        str | None, _doc("JSON object of LanceDB storage options (S3 region, endpoint...).")
+    ] = None
+    search_ann_threshold: Annotated[
+        int,
+        _doc("Rows of a search table past which it gets an ANN index (exact search below)."),
+        msgspec.Meta(ge=1),
+    ] = 20_000
+    search_maintenance_seconds: Annotated[
+        float,
+        _doc("Pause between upkeeps of the search tables (indexes, optimize, cleanup)."),
+        msgspec.Meta(gt=0),
+    ] = 60.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, /, **overrides: object) -> Settings:
@@ -143,6 +207,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         if self.blob_dir:
             return Path(self.blob_dir).expanduser().resolve()
         return self.data_path / "blobs"
+
+    @property
+    def relay_enabled(self) -> bool:
+        return (self.nats_url or "").lower() != "off"
+
+    @property
+    def lancedb_location(self) -> str:
+        return self.lancedb_uri or str(self.data_path / "lancedb")
 
     @property
     def base_url(self) -> str:

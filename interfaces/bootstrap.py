@@ -7,6 +7,7 @@ fakes without patching.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import PostgresDatastore, PostgresFactory
@@ -44,13 +46,25 @@ from application.urls.retention import BlobReferences, sweep
 from application.urls.worker import Doorbell, Worker
 from application.users.commands import UserCommands
 from application.users.queries import UserQueries
+from application.vectorization.commands import Revectorizer
+from application.vectorization.ports import Embedders, SearchIndex
+from application.vectorization.search import SearchQueries
+from application.vectorization.vectorize import Vectorizer
+from domain.projects.aggregate import Project
+from domain.urls.aggregate import Url
 from infrastructure.auth.passwords import Argon2PasswordHasher
 from infrastructure.blobs.local import LocalBlobStore
+from infrastructure.embedding.registry import EmbedderRegistry
 from infrastructure.extraction.pool import PooledExtractor
 from infrastructure.extraction.trafilatura import TrafilaturaExtractor
 from infrastructure.fetching.robots import RobotsCache
 from infrastructure.fetching.safe import SafeFetcher
+from infrastructure.lancedb.checks import SearchDeletionCheck, SearchRebuildCheck
+from infrastructure.lancedb.projector import SearchProjector
+from infrastructure.lancedb.search import LanceSearchIndex
+from infrastructure.lancedb.tables import LanceTables
 from infrastructure.memory.recorder import MemoryRecorder
+from infrastructure.memory.search import HashingEmbedder, MemorySearchIndex, StaticEmbedders
 from infrastructure.memory.vault import MemoryKeyVault
 from infrastructure.memory.views import (
     MemoryAccessView,
@@ -58,7 +72,17 @@ from infrastructure.memory.views import (
     MemoryUrlsView,
     MemoryViews,
 )
-from infrastructure.postgres import access_view, blobs_view, projects_view, side_tables, urls_view
+from infrastructure.nats.relay import Relay, relay_for
+from infrastructure.nats.status import RelayStatus, relay_status
+from infrastructure.nats.stream import StreamSpec
+from infrastructure.postgres import (
+    access_view,
+    blobs_view,
+    projects_view,
+    search_state,
+    side_tables,
+    urls_view,
+)
 from infrastructure.postgres import queue as queue_module
 from infrastructure.postgres import vault as vault_module
 from infrastructure.postgres.blobs_view import BlobDeletionCheck
@@ -72,6 +96,7 @@ from infrastructure.postgres.rebuild_check import ViewRebuildCheck
 from infrastructure.postgres.recorder import TrawlRecorder
 from infrastructure.postgres.scheduler import scheduler_projector
 from infrastructure.postgres.vault import PostgresKeyVault
+from infrastructure.postgres.vector_cache import PostgresVectorCache
 from infrastructure.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -101,16 +126,27 @@ class Trawl:
     jwt_secret: str
     views: tuple[str, ...]
     audit: AuditQueries
+    search: SearchQueries
     # Pluggable audit checks: each component (views, search, blobs) registers its own.
     rebuild_checks: list[RebuildCheck] = field(default_factory=list)
     deletion_checks: list[DeletionCheck] = field(default_factory=list)
-    projectors: list[Projector] = field(default_factory=list)
+    # Every view's projector (Projector), the LanceDB search projection
+    # (SearchProjector, view `search`) included. `Any`: Litestar inspects this
+    # class and refuses unions of two classes.
+    projectors: list[Any] = field(default_factory=list)
+    search_projector: SearchProjector | None = None  # also in `projectors`
+    # Queues a project's re-vectorization (on a model change; Postgres only).
+    revectorize: Revectorizer | None = None
     # Ingestion (Postgres only): each worker thread runs fetch/extract/chunk jobs.
     make_worker: Callable[[str], Worker] | None = None
+    warm_up: Callable[[], None] = lambda: None  # start extraction processes early
     # Blob retention (Postgres only): delete blobs nothing live references.
     sweep_blobs: Callable[[], int] = lambda: 0
     blob_references: BlobReferences | None = None
     ping: Callable[[], bool] = lambda: True
+    # The event stream: the relay (when this process may run one) and its progress.
+    relay: Relay | None = None
+    relay_status: Callable[[], RelayStatus | None] = lambda: None
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _closers: list[Callable[[], Any]] = field(default_factory=list)
@@ -131,6 +167,8 @@ class Trawl:
         """Run `count` ingestion workers in background threads until close()."""
         if self.make_worker is None:
             raise RuntimeError("this Trawl has no job queue (in-memory store)")
+        if count:
+            self.warm_up()
         prefix = f"{socket.gethostname()}:{os.getpid()}"
         for number in range(count):
             worker = self.make_worker(f"{prefix}:{number}")
@@ -139,6 +177,16 @@ class Trawl:
             )
             thread.start()
             self._threads.append(thread)
+
+    def start_relay(self) -> None:
+        """Publish the log to NATS in a background thread (a hot standby if another relay runs)."""
+        if self.relay is None:
+            raise RuntimeError("this Trawl has no relay (no NATS URL, or TRAWL_NATS_URL=off)")
+        thread = threading.Thread(
+            target=self.relay.run, args=(self._stop,), name="relay", daemon=True
+        )
+        thread.start()
+        self._threads.append(thread)
 
     def every(self, seconds: float, job: Callable[[], Any], name: str) -> None:
         """Run `job` every `seconds` in a background thread until close()."""
@@ -185,6 +233,9 @@ def _wire(
     hasher: PasswordHasher,
     projections: list[Projection],
     blobs: BlobStore,
+    index: SearchIndex,
+    embedders: Embedders,
+    extra_views: tuple[str, ...] = (),
 ) -> Trawl:
     secret = settings.resolved_jwt_secret()
     policy = AccessPolicy(access_view)
@@ -194,7 +245,7 @@ def _wire(
         users=UserCommands(store, hasher, mailer, TokenSigner(secret), settings.base_url),
         user_queries=UserQueries(store),
         auth=AuthService(store, hasher),
-        projects=ProjectCommands(store, policy),
+        projects=ProjectCommands(store, policy, default_model=settings.embedder),
         project_queries=ProjectQueries(projects, policy, urls.counts),
         shares=ShareCommands(store, policy, mailer, settings.base_url),
         share_queries=ShareQueries(store, shares_view, policy),
@@ -204,9 +255,31 @@ def _wire(
         url_details=UrlDetails(store, blobs, policy),
         positions=positions,
         jwt_secret=secret,
-        views=tuple(p.name for p in projections),
+        views=(*(p.name for p in projections), *extra_views),
         audit=AuditQueries(store),
+        search=SearchQueries(index, embedders, policy, _project_model(projects, settings)),
     )
+
+
+def _project_model(projects: ProjectsView, settings: Settings) -> Callable[[UUID], str]:
+    """The embedding model a project's searches ask for (its setting)."""
+
+    def model_for(project_id: UUID) -> str:
+        project = projects.get(project_id)
+        return project.embedding_model if project else settings.embedder
+
+    return model_for
+
+
+def _url_model(store: TrawlStore) -> Callable[[UUID], str]:
+    """The embedding model a URL is vectorized with: its project's setting."""
+
+    def model_for(url_id: UUID) -> str:
+        url = store.load(Url, url_id)
+        model: str = store.load(Project, url.project_id).embedding_model
+        return model
+
+    return model_for
 
 
 def bootstrap(
@@ -216,8 +289,13 @@ def bootstrap(
     mailer: Mailer | None = None,
     hasher: PasswordHasher | None = None,
     run_projectors: bool | None = None,
+    nats_url: str | None = None,
 ) -> Trawl:
-    """Trawl on Postgres: tables are created (idempotently) on start."""
+    """Trawl on Postgres: tables are created (idempotently) on start.
+
+    With a `nats_url` (and the relay not switched off) the Trawl carries a
+    relay; `start_relay()` runs it.
+    """
     env = library_env(database_url, settings.db_pool_size, settings.db_max_overflow)
     env["IS_SNAPSHOTTING_ENABLED"] = "y"  # TrawlStore.snapshotting_intervals
     factory = PostgresFactory(Environment(TrawlStore.name, env))
@@ -240,7 +318,9 @@ def bootstrap(
     ]
     schemas = [projects_view.SCHEMA, access_view.SCHEMA, urls_view.SCHEMA, blobs_view.SCHEMA]
     projectors = [
-        Projector(store, datastore, projection, schema)
+        # Rows and position commit together, so a batch lost in a crash is
+        # simply applied again: no batch needs to wait for the WAL flush.
+        Projector(store, datastore, projection, schema, durable=False)
         for projection, schema in zip(projections, schemas, strict=True)
     ]
     queue = PostgresJobQueue(datastore)
@@ -259,8 +339,9 @@ def bootstrap(
     doorbell = Doorbell()
     watcher.on(queue_module.CHANNEL, doorbell.ring, on_connect=doorbell.ring)
     watcher.start()
-    access = access_view.PostgresAccessView(datastore)
     blobs = _blobs(settings)
+    search = _search(settings, store, datastore, blobs)
+    access = access_view.PostgresAccessView(datastore)
     trawl = _wire(
         settings,
         store,
@@ -273,11 +354,23 @@ def bootstrap(
         hasher or Argon2PasswordHasher(),
         projections,
         blobs,
+        search.index,
+        search.embedders,
+        (search_state.VIEW,),
     )
-    trawl.projectors = projectors
-    _wire_ingestion(trawl, datastore, queue, blobs, doorbell)
+    trawl.projectors = [*projectors, search.projector]
+    trawl.search_projector = search.projector
+    trawl.revectorize = Revectorizer(trawl.url_queries.view, queue)
+    vectorizer = Vectorizer(store, blobs, search.embedders, search.cache)
+    _wire_ingestion(trawl, datastore, queue, blobs, doorbell, vectorizer)
     _register_checks(trawl, datastore, projectors)
+    trawl.rebuild_checks.append(SearchRebuildCheck(search.projector))
+    trawl.deletion_checks.append(SearchDeletionCheck(search.projector))
     trawl.ping = lambda: _ping(datastore)
+    events_table = store.recorder.events_table_name  # type: ignore[attr-defined]
+    trawl.relay_status = lambda: relay_status(datastore, store.mapper, events_table)
+    if nats_url and settings.relay_enabled:
+        trawl.relay = relay_for(store, database_url, nats_url, stream_spec(settings))
     trawl._closers.append(watcher.stop)
     trawl.every(600, lambda: side_tables.purge_expired(datastore), "purge-idempotency")
     if settings.projector if run_projectors is None else run_projectors:
@@ -286,14 +379,52 @@ def bootstrap(
     return trawl
 
 
+@dataclass(frozen=True)
+class _Search:
+    projector: SearchProjector
+    index: LanceSearchIndex
+    embedders: EmbedderRegistry
+    cache: PostgresVectorCache
+
+
+def _search(
+    settings: Settings, store: TrawlStore, datastore: PostgresDatastore, blobs: BlobStore
+) -> _Search:
+    """The vector cache, the embedders, and the LanceDB index and its projector."""
+    cache = PostgresVectorCache(datastore)
+    cache.create_tables()
+    embedders = EmbedderRegistry(
+        region=settings.bedrock_region,
+        endpoint_url=settings.bedrock_endpoint_url,
+        concurrency=settings.bedrock_concurrency,
+        requests_per_minute=settings.bedrock_requests_per_minute,
+    )
+    tables = LanceTables(
+        settings.lancedb_location,
+        _storage_options(settings),
+        ann_threshold=settings.search_ann_threshold,
+    )
+    projector = SearchProjector(
+        store, datastore, tables, blobs, maintain_seconds=settings.search_maintenance_seconds
+    )
+    projector.setup()  # before the urls view reads trawl_search_urls
+    index = LanceSearchIndex(
+        tables,
+        lambda: search_state.live_generation(datastore),
+        lambda project_id: search_state.model_counts(datastore, project_id),
+    )
+    return _Search(projector, index, embedders, cache)
+
+
 def _wire_ingestion(
     trawl: Trawl,
     datastore: PostgresDatastore,
     queue: PostgresJobQueue,
     blobs: BlobStore,
     doorbell: Doorbell,
+    vectorizer: Vectorizer,
 ) -> None:
-    """Workers (fetch, extract, chunk), their watchdog, and blob retention."""
+    """Workers (fetch, extract, chunk, vectorize), their watchdog, and blob retention."""
     settings = trawl.settings
     fetcher = _fetcher(settings)
     extractor = _extractor(settings)
@@ -312,8 +443,11 @@ def _wire_ingestion(
         max_attempts=settings.fetch_max_attempts,
         per_host_limit=settings.per_host_concurrency,
         wake=doorbell.new_event(),
+        vectorizer=vectorizer,
+        model_for=_url_model(trawl.store),
     )
     if isinstance(extractor, PooledExtractor):
+        trawl.warm_up = extractor.warm
         trawl._closers.append(extractor.close)
     trawl.every(WATCHDOG_SECONDS, lambda: _watchdog(queue), "watchdog")
     references = blobs_view.PostgresBlobReferences(datastore)
@@ -341,6 +475,7 @@ def bootstrap_memory(
     *,
     mailer: Mailer,
     hasher: PasswordHasher | None = None,
+    index: SearchIndex | None = None,
 ) -> Trawl:
     """Trawl on the in-memory store, views applied synchronously (unit tests)."""
     store = TrawlStore({}, MemoryKeyVault(), lambda _: MemoryRecorder())
@@ -359,6 +494,19 @@ def bootstrap_memory(
         hasher or Argon2PasswordHasher(time_cost=1, memory_cost=1024),
         projections,
         LocalBlobStore(settings.blob_path),
+        index or MemorySearchIndex(),
+        StaticEmbedders(HashingEmbedder(settings.embedder)),
+    )
+
+
+def stream_spec(settings: Settings) -> StreamSpec:
+    """The event stream the settings describe."""
+    return StreamSpec(
+        name=settings.nats_stream,
+        prefix=settings.nats_subject_prefix,
+        duplicate_window=settings.nats_duplicate_window_seconds,
+        max_age=settings.nats_max_age_seconds,
+        max_bytes=settings.nats_max_bytes or -1,
     )
 
 
@@ -394,6 +542,13 @@ def _watchdog(queue: PostgresJobQueue) -> None:
     freed = queue.release_expired()
     if freed:
         log.warning("watchdog: %d job leases had expired; their jobs are queued again", freed)
+
+
+def _storage_options(settings: Settings) -> dict[str, str] | None:
+    if not settings.lancedb_storage_options:
+        return None
+    options = json.loads(settings.lancedb_storage_options)
+    return {str(k): str(v) for k, v in options.items()}
 
 
 def _ping(datastore: Any) -> bool:

@@ -1,4 +1,4 @@
-"""Session-wide fixtures: a PostgreSQL server, test databases, an SMTP server.
+"""Session-wide fixtures: a PostgreSQL server, test databases, NATS, an SMTP server.
 
 The logic lives in tests/support; this file only gives it fixture names.
 """
@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import databases, smtp
+from infrastructure.nats.stream import StreamSpec
+from tests.support import databases, nats, smtp
 
 MARKERS = {
     "unit": "pure, in-memory, fast",
@@ -55,3 +56,24 @@ def smtp_server() -> Iterator[smtp.SmtpServer]:
     """An SMTP server on loopback collecting every message it receives."""
     with smtp.smtp_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A NATS server with JetStream (see tests/support/nats.py)."""
+    with nats.nats_server(tmp_path_factory.mktemp("nats")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def stream_names() -> nats.StreamNames:
+    """This session's random subject prefix and stream names."""
+    return nats.StreamNames()
+
+
+@pytest.fixture
+def stream_spec(nats_url: str, stream_names: nats.StreamNames) -> Iterator[StreamSpec]:
+    """A stream name and subject prefix of this test's own, deleted afterwards."""
+    spec = stream_names.spec()
+    yield spec
+    nats.delete_stream(nats_url, spec.name)

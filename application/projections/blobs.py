@@ -1,13 +1,13 @@
 """Which blobs the log still needs: the references of every URL version.
 
 Table `blob_refs` holds one row per (blob key, url): the raw page of each
-fetched version and its extracted text. `blob_urls` says when a URL stopped
-needing its blobs (removed; revived clears it) and `blob_projects` when its
-project was deleted. A blob is garbage once EVERY URL referencing it has
-been released (removed, or its project deleted) for longer than the
-retention period: content another live project also fetched stays, it is
-that project's data. The sweeper (application/urls/retention.py) deletes
-garbage blobs and forgets their rows.
+fetched version, its extracted text, and its vectors (one blob per model).
+`blob_urls` says when a URL stopped needing its blobs (removed; revived
+clears it) and `blob_projects` when its project was deleted. A blob is
+garbage once EVERY URL referencing it has been released (removed, or its
+project deleted) for longer than the retention period: content another live
+project also fetched stays, it is that project's data. The sweeper
+(application/urls/retention.py) deletes garbage blobs and forgets their rows.
 """
 
 from __future__ import annotations
@@ -30,7 +30,13 @@ def _topics(*classes: type[Any]) -> tuple[str, ...]:
 class BlobsProjection(Projection):
     name = "blobs"
     topics = _topics(
-        Url.Added, Url.Fetched, Url.TextExtracted, Url.Removed, Url.Revived, Project.Deleted
+        Url.Added,
+        Url.Fetched,
+        Url.TextExtracted,
+        Url.Vectorized,
+        Url.Removed,
+        Url.Revived,
+        Project.Deleted,
     )
 
     def keys(self, event: DomainEventProtocol[Any]) -> list[tuple[str, Key]]:
@@ -62,6 +68,10 @@ class BlobsProjection(Projection):
     @process.register
     def text_extracted(self, event: Url.TextExtracted, rows: Rows) -> None:
         self._ref(rows, event.text_key, event.originator_id)
+
+    @process.register
+    def vectorized(self, event: Url.Vectorized, rows: Rows) -> None:
+        self._ref(rows, event.vectors_key, event.originator_id)
 
     @process.register
     def removed(self, event: Url.Removed, rows: Rows) -> None:

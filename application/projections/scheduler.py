@@ -4,7 +4,8 @@
   (FetchScheduled, with its `not_before`);
 - a URL whose fetch settled (Chunked, Unchanged) is refreshed after its
   project's `refresh_interval_seconds`, when the project has one;
-- a project's URLs are re-chunked when its chunking changes, refreshed one
+- a project's URLs are re-chunked when its chunking changes, vectorized
+  again when its embedding model changes, refreshed one
   interval after the interval is turned on, and their postponed fetches are
   woken when it is restored.
 
@@ -32,6 +33,7 @@ from domain.urls.aggregate import Url
 TABLE = "scheduler_urls"
 PROJECTS = "scheduler_projects"
 FETCH, CHUNK, REFRESH, WAKE = "fetch", "chunk", "refresh", "wake"
+VECTORIZE = "vectorize"
 
 
 class JobRequest(NamedTuple):
@@ -63,6 +65,7 @@ class SchedulerProjection(Projection):
         Project.Created,
         Project.RefreshIntervalChanged,
         Project.ChunkingChanged,
+        Project.EmbeddingModelChanged,
         Project.Restored,
         Project.Deleted,
     )
@@ -125,6 +128,9 @@ def requests(event: DomainEventProtocol[Any], rows: Rows) -> list[JobRequest]:
 def _project_requests(event: Any) -> list[JobRequest]:
     if isinstance(event, Project.ChunkingChanged):
         return [JobRequest(CHUNK, project_id=event.originator_id)]
+    if isinstance(event, Project.EmbeddingModelChanged):
+        # Vectorized again with the new model; search switches when complete.
+        return [JobRequest(VECTORIZE, project_id=event.originator_id)]
     if isinstance(event, Project.RefreshIntervalChanged) and event.refresh_interval_seconds:
         due = event.timestamp + timedelta(seconds=event.refresh_interval_seconds)
         return [JobRequest(REFRESH, not_before=due, project_id=event.originator_id)]

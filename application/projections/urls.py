@@ -23,6 +23,7 @@ from domain.urls.values import (
     FETCHING,
     PENDING,
     REMOVED,
+    VECTORIZED,
 )
 
 TABLE = "urls"
@@ -73,6 +74,8 @@ class UrlsProjection(Projection):
                 "last_error": None,
                 "version": None,
                 "chunked_version": None,
+                "vectorized_version": None,
+                "vectors_key": None,
                 "title": None,
                 "added_at": event.timestamp,
                 "updated_at": event.timestamp,
@@ -110,7 +113,8 @@ class UrlsProjection(Projection):
             and row["version"] is not None
             and row["chunked_version"] == row["version"]
         )
-        self._settle(event, rows, CHUNKED if chunked else FETCHED)
+        vectorized = chunked and row is not None and row.get("vectors_key") is not None
+        self._settle(event, rows, VECTORIZED if vectorized else CHUNKED if chunked else FETCHED)
 
     @process.register
     def fetch_failed(self, event: Url.FetchFailed, rows: Rows) -> None:
@@ -142,8 +146,23 @@ class UrlsProjection(Projection):
         if row is None:
             return
         # A refresh already waiting (pending, fetching) keeps its status.
-        status = CHUNKED if row["status"] in (FETCHED, CHUNKED) else row["status"]
-        self._touch(event, rows, status=status, chunked_version=event.version)
+        status = CHUNKED if row["status"] in (FETCHED, CHUNKED, VECTORIZED) else row["status"]
+        # New chunks: the vectors held so far are of other chunks.
+        self._touch(event, rows, status=status, chunked_version=event.version, vectors_key=None)
+
+    @process.register
+    def vectorized(self, event: Url.Vectorized, rows: Rows) -> None:
+        row = rows.get(TABLE, (event.originator_id,))
+        if row is None or event.version != row["version"]:
+            return
+        status = VECTORIZED if row["status"] == CHUNKED else row["status"]
+        self._touch(
+            event,
+            rows,
+            status=status,
+            vectorized_version=event.version,
+            vectors_key=event.vectors_key,
+        )
 
     @process.register
     def project_deleted(self, event: Project.Deleted, rows: Rows) -> None:

@@ -34,7 +34,7 @@ from domain.common import Context
 from domain.projects.aggregate import ACTIVE, ARCHIVED, Project
 from domain.urls import errors
 from domain.urls.aggregate import Url
-from domain.urls.values import FETCHED, FETCHING, PENDING, retry_delay
+from domain.urls.values import CHUNKED, FETCHED, FETCHING, PENDING, retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ PAUSED = "paused"  # the project is archived: try again later, the attempt does 
 class ProjectPaused(Exception):
     """The URL's project is archived: its fetches wait until it is restored."""
 
+
+VECTORIZE = "vectorize"  # the step after chunk: application/vectorization/vectorize.py
 
 # A newer job superseded this one, or the URL is gone: nothing to record.
 _STALE = (errors.StaleLease, errors.StaleVersion, errors.UrlRemoved, NotFound)
@@ -114,8 +116,15 @@ class Pipeline:
             url.url,
             etag=url.etag if url.current_version else None,
             last_modified=url.last_modified if url.current_version else None,
+            may_follow=self.robots.allowed if self.robots is not None else None,
         )
-        result = self.fetcher.fetch(request)
+        try:
+            result = self.fetcher.fetch(request)
+        except FetchError as failure:
+            if failure.reason != "robots-disallowed":
+                raise
+            # A redirect led to a page its site's robots.txt disallows.
+            return self.store.retrying(lambda: self._blocked(ctx, url.id, lease_id))
         return self.store.retrying(lambda: self._fetched(ctx, url.id, lease_id, result))
 
     def _start(self, ctx: Context, url_id: uuid.UUID, lease_id: uuid.UUID, attempt: int) -> Url:
@@ -157,6 +166,8 @@ class Pipeline:
                 size=ref.size,
             )
         self.store.commit(url)
+        if url.status == CHUNKED:  # unchanged content whose vectors may be missing (a new model)
+            return Next(VECTORIZE, url.current_version)
         return _after_fetch(url)
 
     def _failed(
@@ -316,7 +327,7 @@ class Pipeline:
             self.store.retrying(record)
         except (*_STALE, errors.TextNotExtracted) as stale:
             return Next(STALE, reason=type(stale).__name__)
-        return Next(DONE, version)
+        return Next(VECTORIZE, version)
 
     # -- periodic refresh ----------------------------------------------------
 

@@ -5,11 +5,13 @@ the lease), `extract` and `chunk` (payload `{"version": n}`; a chunk job
 without a version re-chunks the current one with the project's settings), and
 `refresh` (the project's refresh interval came round). The worker that
 finishes a step takes the next step's job itself (`advance`: queued, leased
-and the current job completed in one transaction) and runs it at once. A fetch of an archived
-project's URL is postponed (`paused`) without counting as an attempt. The next job is
-queued before the current one is completed, so a worker dying in between
-leaves a repeated job (harmless: the steps are fenced and idempotent), never a
-lost one. Any number of workers may run.
+and the current job completed in one transaction) and runs it at once;
+`vectorize` jobs (payload `{"version": n}`, none: the current version) are
+claimed in batches instead, embedded and recorded together. A fetch of an
+archived project's URL is postponed (`paused`) without counting as an
+attempt. A worker dying between steps leaves a repeated job (harmless: the
+steps are fenced and idempotent), never a lost one. Any number of workers may
+run.
 """
 
 from __future__ import annotations
@@ -17,17 +19,21 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from application.ports import JobQueue, Lease
-from application.urls.pipeline import CHUNK, EXTRACT, PAUSED, RETRY, Next, Pipeline
+from application.store import NotFound
+from application.urls.pipeline import CHUNK, EXTRACT, PAUSED, RETRY, VECTORIZE, Next, Pipeline
+from application.vectorization.vectorize import Job, Vectorizer
+from domain.urls.aggregate import Url
 from domain.urls.values import retry_delay
 
 logger = logging.getLogger(__name__)
 
 FETCH, REFRESH = "fetch", "refresh"
-KINDS = (FETCH, EXTRACT, CHUNK, REFRESH)
+KINDS = (FETCH, EXTRACT, CHUNK, VECTORIZE, REFRESH)
 # An archived project's fetches look again this often (a restore also wakes them).
 PAUSE = timedelta(minutes=10)
 
@@ -51,6 +57,10 @@ class Doorbell:
                 event.set()
 
 
+# A URL's embedding model (its project's setting).
+ModelFor = Callable[[uuid.UUID], str]
+
+
 class Worker:
     def __init__(
         self,
@@ -64,23 +74,35 @@ class Worker:
         max_attempts: int = 5,
         per_host_limit: int | None = None,
         wake: threading.Event | None = None,
+        vectorizer: Vectorizer | None = None,
+        model_for: ModelFor = lambda _: "wordllama/l2_supercat-256",
+        vectorize_batch: int = 16,
     ) -> None:
         self.wake = wake or threading.Event()  # set: jobs may have arrived
         self.queue = queue
         self.pipeline = pipeline
         self.owner = owner
         self.lease_seconds = lease_seconds
-        self.kinds = tuple(kinds)
+        self.kinds = tuple(k for k in kinds if k != VECTORIZE or vectorizer is not None)
         self.idle_seconds = idle_seconds
         self.max_attempts = max_attempts
         self.per_host_limit = per_host_limit  # for fetch jobs: politeness per host
+        self.vectorizer = vectorizer
+        self.model_for = model_for
+        self.vectorize_batch = vectorize_batch  # URLs embedded and recorded together
 
     def run_once(self, kind: str) -> bool:
         """Claim and run one job of `kind`; False when none was due."""
         per_host = self.per_host_limit if kind == FETCH else None
-        leases = self.queue.claim(kind, self.owner, self.lease_seconds, per_host_limit=per_host)
+        limit = self.vectorize_batch if kind == VECTORIZE else 1
+        leases = self.queue.claim(
+            kind, self.owner, self.lease_seconds, limit=limit, per_host_limit=per_host
+        )
         if not leases:
             return False
+        if kind == VECTORIZE:
+            self._vectorize(leases)
+            return True
         lease: Lease | None = leases[0]
         while lease is not None:  # a URL's next steps run here at once, still leased
             lease = self._run(lease)
@@ -138,6 +160,36 @@ class Worker:
             return self.pipeline.chunk(lease.subject_id, None if version is None else int(version))
         raise ValueError(f"unknown job kind {lease.kind!r}")
 
+    def _vectorize(self, leases: list[Lease]) -> None:
+        """Several vectorize jobs in one go (one embedder batch, one commit)."""
+        assert self.vectorizer is not None
+        jobs = [
+            Job(lease.subject_id, self._version(lease), self.model_for(lease.subject_id))
+            for lease in leases
+        ]
+        try:
+            outcomes = self.vectorizer.vectorize_many(jobs)
+        except Exception:
+            logger.exception("vectorize jobs for %s URLs failed", len(leases))
+            for lease in leases:
+                if lease.attempt >= self.max_attempts:
+                    self.queue.complete(lease)
+                else:
+                    self.queue.retry(lease, retry_delay(lease.attempt, random.random()))
+            return
+        for lease, outcome in zip(leases, outcomes, strict=True):
+            self._follow(lease, outcome)
+
+    def _version(self, lease: Lease) -> int:
+        """The job's version; without one (a model change), the URL's current version."""
+        version = lease.payload.get("version")
+        if version is not None:
+            return int(version)
+        try:
+            return self.pipeline.store.load(Url, lease.subject_id).current_version or 0
+        except NotFound:
+            return 0
+
     def _follow(self, lease: Lease, outcome: Next) -> Lease | None:
         if outcome.step == PAUSED:
             if not self.queue.postpone(lease, PAUSE):
@@ -154,6 +206,10 @@ class Worker:
             # transaction that completes this one: a crash leaves it queued.
             payload = {"version": outcome.version}
             return self.queue.advance(lease, outcome.step, payload, self.owner, self.lease_seconds)
+        # Vectorize jobs wait to be claimed in batches. Without a vectorizer
+        # (tests of the earlier steps) the chain ends at chunk.
+        if outcome.step == VECTORIZE and self.vectorizer is not None:
+            self.queue.enqueue(outcome.step, lease.subject_id, {"version": outcome.version})
         if not self.queue.complete(lease):
             logger.info("lease lost before completing %s %s", lease.kind, lease.subject_id)
         return None

@@ -7,18 +7,15 @@ refresher, the re-vectorizer) follow only the facts they care about.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from domain.chunks import splitter
 from domain.projects import errors
+from domain.vectorization import models
 
 DEFAULT_EMBEDDING_MODEL = "wordllama/l2_supercat-256"
 MIN_REFRESH_SECONDS = 60
 MAX_REFRESH_SECONDS = 366 * 24 * 3600
-# provider/model[/dimensions]: e.g. wordllama/l2_supercat-256,
-# bedrock/amazon.titan-embed-text-v2:0/512
-_MODEL = re.compile(r"[a-z][a-z0-9-]*/[A-Za-z0-9][A-Za-z0-9_.:-]*(?:/[0-9]{1,5})?")
 MODEL_MAX_LENGTH = 200
 
 
@@ -54,8 +51,7 @@ def check_refresh_interval(seconds: int | None) -> None:
 
 
 def check_embedding_model(model: str) -> None:
-    if not isinstance(model, str) or len(model) > MODEL_MAX_LENGTH or not _MODEL.fullmatch(model):
-        raise errors.InvalidSettings(
-            "embedding_model must look like provider/model[/dimensions],"
-            " e.g. wordllama/l2_supercat-256"
-        )
+    """A model Trawl can embed with (domain/vectorization/models.py)."""
+    if not isinstance(model, str) or len(model) > MODEL_MAX_LENGTH:
+        raise errors.InvalidSettings("embedding_model must be a model id string")
+    models.parse_model_id(model)  # raises InvalidModelId (invalid-model) with the reason

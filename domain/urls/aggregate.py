@@ -11,7 +11,9 @@ readable; only `revive` changes it.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
 from domain.common import Context, TrawlAggregate
@@ -24,11 +26,13 @@ from domain.urls.values import (
     FETCHING,
     PENDING,
     REMOVED,
+    VECTORIZED,
     Chunking,
     ChunkRef,
     ContentVersion,
     ExtractedText,
 )
+from domain.vectorization.models import parse_model_id
 
 
 class Url(TrawlAggregate):
@@ -112,7 +116,7 @@ class Url(TrawlAggregate):
         def apply(self, aggregate: Url) -> None:
             aggregate.etag, aggregate.last_modified = self.etag, self.last_modified
             # Nothing changed: the version is as far along as it already was.
-            aggregate._settle(CHUNKED if aggregate.chunking else FETCHED)
+            aggregate._settle(aggregate._progress())
 
     class FetchFailed(TrawlAggregate.Event):
         """`next_attempt_at` is None when the URL gave up (status `failed`)."""
@@ -155,7 +159,7 @@ class Url(TrawlAggregate):
             if previous is not None and previous.text_hash != text.text_hash:
                 # Chunks of another text are not this version's chunks any more.
                 aggregate.chunkings.pop(self.version, None)
-                if aggregate.status == CHUNKED:
+                if aggregate.status in (CHUNKED, VECTORIZED):
                     aggregate.status = FETCHED
 
     class ExtractionFailed(TrawlAggregate.Event):
@@ -182,7 +186,7 @@ class Url(TrawlAggregate):
                 self.chunker_version, self.size, self.overlap, chunks
             )
             # A refresh already waiting (pending, fetching) keeps its status.
-            if aggregate.status in (FETCHED, CHUNKED):
+            if aggregate.status in (FETCHED, CHUNKED, VECTORIZED):
                 aggregate.status = CHUNKED
 
     def __init__(self, project_id: UUID, url: str, normalizer_version: int, **_: object) -> None:
@@ -204,6 +208,7 @@ class Url(TrawlAggregate):
         self.last_modified: str | None = None
         self.texts: dict[int, ExtractedText] = {}
         self.chunkings: dict[int, Chunking] = {}
+        self.vectors: dict[str, Vectorization] = {}  # by model id
 
     @classmethod
     def add(cls, ctx: Context, project_id: UUID, raw_url: str) -> Url:
@@ -437,3 +442,79 @@ class Url(TrawlAggregate):
         """Removed or revived: no fetch runs or waits any more."""
         self.status, self.lease_id = status, None
         self.attempts, self.last_error, self.next_attempt_at = 0, None, None
+
+    # -- vectorization (issue 5) ---------------------------------------------
+
+    class Vectorized(TrawlAggregate.Event):
+        """The chunks of a version embedded by one model; vectors in chunk order, in a blob."""
+
+        TOPIC = "trawl:url.vectorized"
+        version: int
+        model_id: str
+        dimensions: int
+        vectors_key: str
+        chunk_count: int
+        chunks_hash: str  # of the chunk ids, in order: which chunking these vectors are of
+
+        def apply(self, aggregate: Url) -> None:
+            aggregate.vectors[self.model_id] = Vectorization(
+                self.version, self.dimensions, self.vectors_key, self.chunks_hash
+            )
+            if aggregate.status == CHUNKED and self.version == aggregate.current_version:
+                aggregate.status = VECTORIZED
+
+    def record_vectors(
+        self,
+        ctx: Context,
+        version: int,
+        model_id: str,
+        dimensions: int,
+        vectors_key: str,
+        chunks_hash: str,
+    ) -> None:
+        """Vectors of the current version's current chunks (refused when they changed since)."""
+        self._check_current(version)
+        chunking = self.chunkings.get(version)
+        if chunking is None or chunks_digest(chunking) != chunks_hash:
+            raise errors.StaleVersion("the chunks changed since they were embedded")
+        parse_model_id(model_id)
+        self._emit(
+            self.Vectorized,
+            ctx,
+            version=version,
+            model_id=model_id,
+            dimensions=dimensions,
+            vectors_key=vectors_key,
+            chunk_count=len(chunking.chunks),
+            chunks_hash=chunks_hash,
+        )
+
+    def _progress(self) -> str:
+        """How far the current version got: vectorized (any model), chunked or fetched."""
+        if self.chunking is None:
+            return FETCHED
+        has = any(self.vectors_for(model) for model in self.vectors)
+        return VECTORIZED if has else CHUNKED
+
+    def vectors_for(self, model_id: str) -> Vectorization | None:
+        """The model's vectors if they are of the current version's current chunks."""
+        found = self.vectors.get(model_id)
+        chunking = self.chunking
+        if found is None or chunking is None or found.version != self.current_version:
+            return None
+        return found if found.chunks_hash == chunks_digest(chunking) else None
+
+
+class Vectorization(NamedTuple):
+    """One model's vectors of one version's chunks."""
+
+    version: int
+    dimensions: int
+    vectors_key: str
+    chunks_hash: str
+
+
+def chunks_digest(chunking: Chunking) -> str:
+    """A short hash of a chunking's chunk ids, in order."""
+    joined = ",".join(str(chunk.chunk_id) for chunk in chunking.chunks)
+    return hashlib.sha256(joined.encode()).hexdigest()[:32]

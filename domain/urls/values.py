@@ -13,7 +13,7 @@ from domain.urls import errors
 # One vocabulary everywhere (DESIGN.md, "The ingestion pipeline").
 PENDING, FETCHING, FETCHED, CHUNKED = "pending", "fetching", "fetched", "chunked"
 VECTORIZED, FAILED, BLOCKED, REMOVED = "vectorized", "failed", "blocked", "removed"
-# `vectorized` is reached by the embedding step, which is not recorded yet.
+# `vectorized`: the current chunks have vectors (the vectorize step, any model).
 STATUSES = (PENDING, FETCHING, FETCHED, CHUNKED, VECTORIZED, FAILED, BLOCKED, REMOVED)
 
 SCHEDULE_REASONS = ("added", "refresh", "retry", "settings")

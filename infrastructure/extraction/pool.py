@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -22,11 +23,19 @@ from infrastructure.extraction.trafilatura import TrafilaturaExtractor
 _EXTRACTOR: TrafilaturaExtractor | None = None
 
 
-def _extract(body: bytes, url: str, content_type: str) -> Extracted:
-    """Runs in a child: one extractor per process, built on first use."""
+def _start() -> None:
+    """Runs in each child as it starts: import and build its extractor once."""
     global _EXTRACTOR  # noqa: PLW0603 - the child's own extractor
-    if _EXTRACTOR is None:
-        _EXTRACTOR = TrafilaturaExtractor()
+    _EXTRACTOR = TrafilaturaExtractor()
+
+
+def _ready(seconds: float) -> None:
+    time.sleep(seconds)  # holds a child, so the next warm-up task starts another
+
+
+def _extract(body: bytes, url: str, content_type: str) -> Extracted:
+    """Runs in a child, with the extractor `_start` built."""
+    assert _EXTRACTOR is not None
     return _EXTRACTOR.extract(body, url=url, content_type=content_type)
 
 
@@ -44,6 +53,12 @@ class PooledExtractor:
             self._reset()
             raise
 
+    def warm(self) -> None:
+        """Start every child now (in the background), not on the first pages."""
+        pool = self._executor()
+        for _ in range(self.processes):
+            pool.submit(_ready, 0.2)
+
     def close(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
@@ -54,7 +69,9 @@ class PooledExtractor:
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
-                    self.processes, mp_context=multiprocessing.get_context("spawn")
+                    self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start,
                 )
             return self._pool
 

@@ -65,6 +65,8 @@ class SafeFetcher:
                 raise FetchError("too-many-redirects", str(self._max_redirects))
             redirects.append(str(url))
             url = client.parse_url(_join(url, location))
+            if request.may_follow is not None and not request.may_follow(str(url)):
+                raise FetchError("robots-disallowed", str(url))
 
     def _headers(self, request: FetchRequest) -> dict[str, str]:
         headers = {"User-Agent": self._user_agent, "Accept": ACCEPT}

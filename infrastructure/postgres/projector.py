@@ -31,6 +31,8 @@ from infrastructure.postgres import bulk, read_ahead, views
 from infrastructure.postgres.batches import Decoded, lock_id, run_together
 from infrastructure.postgres.row_cache import RowCache
 
+__all__ = ["Effect", "Progress", "Projector", "lock_id"]  # lock_id: where other views import it
+
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]

@@ -71,5 +71,11 @@ def scheduler_projector(store: TrawlStore, datastore: PostgresDatastore) -> Proj
     # Fetches may start a quarter second late: the scheduler then costs one
     # transaction per 0.25 s under load instead of one per commit.
     return Projector(
-        store, datastore, SchedulerProjection(), SCHEMA, effect=enqueue_requests, lag=0.25
+        store,
+        datastore,
+        SchedulerProjection(),
+        SCHEMA,
+        effect=enqueue_requests,
+        lag=0.25,
+        durable=False,  # jobs, rows and position are lost (and redone) together
     )

@@ -24,6 +24,8 @@ SCHEMA = ViewSchema(
                 ("last_error", "text"),
                 ("version", "integer"),
                 ("chunked_version", "integer"),
+                ("vectorized_version", "integer"),
+                ("vectors_key", "text"),
                 ("title", "text"),
                 ("added_at", "timestamptz"),
                 ("updated_at", "timestamptz"),
@@ -34,9 +36,12 @@ SCHEMA = ViewSchema(
     ),
 )
 
+# `indexed`: the search index holds the vectors the URL's current chunks got
+# (trawl_search_urls is written by the search projection after each commit).
 _COLUMNS = (
     "id, project_id, url, status, attempts, next_attempt_at, last_error, version, title,"
-    " added_at, updated_at"
+    " added_at, updated_at, EXISTS (SELECT 1 FROM trawl_search_urls s"
+    " WHERE s.url_id = urls.id AND s.vectors_key = urls.vectors_key) AS indexed"
 )
 
 

@@ -63,15 +63,29 @@ class TableSchema:
                 table, columns, SQL(", ").join(map(Identifier, self.key))
             )
         ]
-        for number, index in enumerate(self.indexes if indexes else ()):
-            statements.append(
-                SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
-                    Identifier(f"{self.name}{suffix}_ix{number}"),
-                    table,
-                    SQL(index),  # type: ignore[arg-type]
-                )
+        # A column added to a view since its table was created (additive only):
+        # existing databases get it empty, and the projection fills new rows.
+        statements += [
+            SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                table,
+                Identifier(c),
+                SQL(t),  # type: ignore[arg-type]
             )
-        return statements
+            for c, t in self.columns
+            if c not in self.key
+        ]
+        return statements + (self.index_ddl(suffix) if indexes else [])
+
+    def index_ddl(self, suffix: str) -> list[Composed]:
+        """The secondary indexes (a rebuild builds them once its tables are full)."""
+        return [
+            SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                Identifier(f"{self.name}{suffix}_ix{number}"),
+                Identifier(self.name + suffix),
+                SQL(index),  # type: ignore[arg-type]
+            )
+            for number, index in enumerate(self.indexes)
+        ]
 
 
 @dataclass(frozen=True)
@@ -105,7 +119,7 @@ def create_view(
 
 def create_indexes(curs: Cursor[DictRow], schema: ViewSchema, suffix: str) -> None:
     for table in schema.tables:
-        for statement in table.ddl(suffix)[1:]:
+        for statement in table.index_ddl(suffix):
             curs.execute(statement)
 
 

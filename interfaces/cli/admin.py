@@ -6,16 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-
 from domain.common import Context
+from infrastructure.lancedb.projector import SearchProjector
+from infrastructure.lancedb.rebuild import rebuild_search
 from infrastructure.postgres.rebuild import rebuild_all
 from infrastructure.settings import reference_markdown
 from interfaces.cli.progress import bar
@@ -84,7 +77,7 @@ def run_rebuild(args: argparse.Namespace) -> int:
         return run_rebuild_check(args)
     settings = settings_from(args)
     with trawl(settings, projectors=False) as app:
-        known = {p.schema.name: p for p in app.projectors}
+        known = {p.view: p for p in app.projectors}
         wanted = args.view or list(known)
         unknown = sorted(set(wanted) - set(known))
         if unknown:
@@ -92,23 +85,18 @@ def run_rebuild(args: argparse.Namespace) -> int:
                 f"unknown view(s): {', '.join(unknown)}; known: {', '.join(known)}", file=sys.stderr
             )
             return 2
-        label = ", ".join(wanted)
-        with Progress(
-            TextColumn(f"rebuild {label}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-        ) as bar:
-            task = bar.add_task(label, total=app.store.head() or 1)
-
-            def report(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            # One pass over the log feeds every wanted view (each event decoded once).
-            count = rebuild_all([known[name] for name in wanted], report)
-        print(f"rebuilt {label}: {count} events read, swapped in", flush=True)
+        searches = [known[name] for name in wanted if isinstance(known[name], SearchProjector)]
+        views = [known[name] for name in wanted if not isinstance(known[name], SearchProjector)]
+        if views:
+            label = ", ".join(view.view for view in views)
+            with bar(f"rebuild {label}", app.store.head()) as advance:
+                # One pass over the log feeds every wanted view (each event decoded once).
+                count = rebuild_all(views, lambda done, _: advance(done, done))
+            print(f"rebuilt {label}: {count} events read, swapped in", flush=True)
+        for search in searches:
+            with bar(f"rebuild {search.view}", app.store.head()) as advance:
+                count = rebuild_search(search, lambda done, _: advance(done, done))
+            print(f"rebuilt {search.view}: {count} events read, swapped in", flush=True)
     return 0
 
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from interfaces.cli import admin, audit, serve
+from interfaces.cli import admin, audit, events, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(commands)
     admin.register(commands)
     audit.register(commands)
+    events.register(commands)
     return parser
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
+from infrastructure.embedded.nats import EmbeddedNats, running_url
 from infrastructure.embedded.postgres import EmbeddedPostgres
 from infrastructure.settings import Settings
 from interfaces.bootstrap import Trawl, bootstrap
@@ -55,11 +56,52 @@ def database(settings: Settings) -> Iterator[str]:
 
 
 @contextmanager
-def trawl(settings: Settings, *, projectors: bool) -> Iterator[Trawl]:
-    """A wired Trawl on the settings' database, closed at the end."""
-    with database(settings) as url:
-        app = bootstrap(settings, url, run_projectors=projectors)
+def nats_server(settings: Settings, *, embedded: bool) -> Iterator[str | None]:
+    """The configured NATS, an embedded one (when `embedded`), or None (relay off)."""
+    if not settings.relay_enabled:
+        print("NATS: off (TRAWL_NATS_URL=off): no event stream", flush=True)
+        yield None
+        return
+    if settings.nats_url or not embedded:
+        if settings.nats_url:
+            print(f"NATS: {redact(settings.nats_url)}", flush=True)
+        yield settings.nats_url
+        return
+    print(f"NATS: starting embedded server in {settings.data_path / 'nats'}", flush=True)
+    server = EmbeddedNats.start(settings.data_path)
+    print(f"NATS: {server.url} (JetStream)", flush=True)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@contextmanager
+def joined_nats(settings: Settings) -> Iterator[str | None]:
+    """The configured NATS, else the embedded one a `trawl serve` runs here, else a new one."""
+    found = None if settings.nats_url else running_url(settings.data_path)
+    if found and settings.relay_enabled:
+        print(f"NATS: {found} (embedded, run by trawl serve)", flush=True)
+        yield found
+        return
+    with nats_server(settings, embedded=True) as url:
+        yield url
+
+
+@contextmanager
+def trawl(settings: Settings, *, projectors: bool, relay: bool = False) -> Iterator[Trawl]:
+    """A wired Trawl on the settings' database, closed at the end.
+
+    With `relay`, NATS is the configured one or an embedded one, and the
+    relay runs in a background thread.
+    """
+    with database(settings) as url, nats_server(settings, embedded=relay) as nats_url:
+        app = bootstrap(settings, url, run_projectors=projectors, nats_url=nats_url)
         try:
+            if relay and app.relay is not None:
+                app.start_relay()
+                spec = app.relay.spec
+                print(f"Event stream: {spec.name}, subjects {spec.prefix}.>", flush=True)
             yield app
         finally:
             app.close()

@@ -14,8 +14,8 @@ def register(commands: Any) -> None:
     for name, help_text in (
         (
             "serve",
-            "run API + projectors + ingestion workers in one process (embedded Postgres unless "
-            "TRAWL_DATABASE_URL is set)",
+            "run API + projectors + ingestion workers + the event relay in one process (embedded "
+            "Postgres and NATS unless TRAWL_DATABASE_URL / TRAWL_NATS_URL are set)",
         ),
         ("api", "run only the HTTP API (projectors run elsewhere: `trawl projector`)"),
     ):
@@ -34,9 +34,9 @@ def register(commands: Any) -> None:
     parser.set_defaults(handler=run_projector)
     parser = commands.add_parser(
         "worker",
-        help="run only ingestion workers (fetch, extract, chunk jobs)",
-        description="Claim and run fetch, extract and chunk jobs until stopped (SIGINT/SIGTERM). "
-        "Run as many as you like: jobs are leased, one worker each.",
+        help="run only ingestion workers (fetch, extract, chunk, vectorize jobs)",
+        description="Claim and run fetch, extract, chunk and vectorize jobs until stopped "
+        "(SIGINT/SIGTERM). Run as many as you like: jobs are leased, one worker each.",
     )
     parser.add_argument("--threads", type=int, help="worker threads (default: $TRAWL_WORKERS or 2)")
     add_data_dir(parser)
@@ -45,19 +45,19 @@ def register(commands: Any) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    return _http(settings, projectors=True, workers=settings.workers)
+    return _http(settings, projectors=True, workers=settings.workers, relay=True)
 
 
 def run_api(args: argparse.Namespace) -> int:
-    return _http(settings_from(args, projector=False), projectors=False, workers=0)
+    return _http(settings_from(args, projector=False), projectors=False, workers=0, relay=False)
 
 
-def _http(settings: Any, projectors: bool, workers: int) -> int:
+def _http(settings: Any, projectors: bool, workers: int, relay: bool) -> int:
     import uvicorn
 
     from interfaces.http.app import create_app
 
-    with trawl(settings, projectors=projectors) as app:
+    with trawl(settings, projectors=projectors, relay=relay) as app:
         if workers:
             app.start_workers(workers)
             print(f"Workers: {workers} ingestion thread(s)", flush=True)
@@ -66,7 +66,11 @@ def _http(settings: Any, projectors: bool, workers: int) -> int:
         )
         print(f"Data directory: {settings.data_path}", flush=True)
         print(f"Mail: {mail}", flush=True)
-        print(f"HTTP: http://{settings.host}:{settings.port} (OpenAPI at /schema)", flush=True)
+        print(
+            f"HTTP: http://{settings.host}:{settings.port}"
+            " (OpenAPI at /schema, AsyncAPI at /asyncapi.json)",
+            flush=True,
+        )
         uvicorn.run(
             create_app(app),
             host=settings.host,
@@ -83,12 +87,11 @@ def run_projector(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with trawl(settings, projectors=False) as app:
-        threads = [
-            threading.Thread(target=p.follow, args=(stop,), name=p.view) for p in app.projectors
-        ]
+        followers = app.projectors
+        threads = [threading.Thread(target=p.follow, args=(stop,), name=p.view) for p in followers]
         for thread in threads:
             thread.start()
-        views = ", ".join(p.view for p in app.projectors)
+        views = ", ".join(p.view for p in followers)
         print(f"Projector: following views {views}", flush=True)
         stop.wait()
         for thread in threads:
@@ -107,6 +110,9 @@ def run_worker(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     with trawl(settings, projectors=False) as app:
         app.start_workers(threads)
-        print(f"Worker: {threads} thread(s) running fetch, extract and chunk jobs", flush=True)
+        print(
+            f"Worker: {threads} thread(s) running fetch, extract, chunk and vectorize jobs",
+            flush=True,
+        )
         stop.wait()
     return 0

@@ -18,6 +18,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from application.auth.principal import Caller
 from interfaces.bootstrap import Trawl
 from interfaces.http import correlation, errors
+from interfaces.http import metrics as relay_metrics
 from interfaces.http.audit.queries import AuditQueries
 from interfaces.http.auth.commands import AuthCommands
 from interfaces.http.auth.queries import AuthQueries
@@ -35,6 +36,7 @@ from interfaces.http.system.queries import SystemQueries
 from interfaces.http.urls.commands import UrlCommands
 from interfaces.http.urls.queries import UrlQueries
 from interfaces.http.users.commands import UserCommands
+from interfaces.http.vectorization.queries import SearchQueries
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ CONTROLLERS = (
     ShareQueries,
     UrlCommands,
     UrlQueries,
+    SearchQueries,
     SystemQueries,
     AuditQueries,
     UserCommands,
@@ -106,6 +109,7 @@ class TrawlPlugin(InitPlugin):
         )
         app_config.lifespan.append(self._lifespan)
         metrics = PrometheusConfig(app_name="trawl", prefix="trawl", group_path=True)
+        relay_metrics.expose_relay(self.trawl.relay_status)
         app_config.middleware.append(metrics.middleware)
         # Last: JWTAuth puts its middleware first, so 401s happen before all else.
         return self.auth.on_app_init(app_config)

@@ -41,6 +41,7 @@ PUBLIC_PATHS = (
     "/health/live",
     "/health/ready",
     "/metrics",
+    "/asyncapi.json",
     "/api/v1/auth/register",
     "/api/v1/auth/verify-email",
     "/api/v1/auth/token",

@@ -1,14 +1,18 @@
-"""System routes: liveness, readiness, the projections' progress.
+"""System routes: liveness, readiness, the projections' and relay's progress,
+the event stream's AsyncAPI document.
 
 `/metrics` is Litestar's PrometheusController (registered by the plugin).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, get
 from litestar.di import NamedDependency
 
 from application.auth.principal import Caller
+from infrastructure.nats import asyncapi
 from interfaces.bootstrap import Trawl
 from interfaces.http.errors import HttpProblem
 from interfaces.http.system import schemas
@@ -33,10 +37,19 @@ class SystemQueries(Controller):
     def projections(
         self, caller: NamedDependency[Caller], trawl: NamedDependency[Trawl]
     ) -> schemas.Projections:
-        """Each view's position and lag behind the log head."""
+        """Each view's position and lag behind the log head; the relay's progress."""
         positions = trawl.positions.positions()
+        relay = trawl.relay_status()
         head = trawl.store.head()  # read second: a lag is never under-reported
         return schemas.Projections(
+            relay=None
+            if relay is None
+            else schemas.RelayProgress(
+                position=relay.position,
+                head=relay.head,
+                lag_events=relay.lag_events,
+                lag_seconds=round(relay.lag_seconds, 3),
+            ),
             items=[
                 schemas.Projection(
                     name=name,
@@ -45,5 +58,10 @@ class SystemQueries(Controller):
                     lag=max(head - positions.get(name, 0), 0),
                 )
                 for name in trawl.views
-            ]
+            ],
         )
+
+    @get("/asyncapi.json", sync_to_thread=False)
+    def asyncapi(self, trawl: NamedDependency[Trawl]) -> dict[str, Any]:
+        """The AsyncAPI 3 document of the event stream on NATS (subjects and payloads)."""
+        return asyncapi.document_for(trawl.settings.nats_subject_prefix)

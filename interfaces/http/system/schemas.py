@@ -18,5 +18,16 @@ class Projection(Schema):
     lag: int
 
 
+class RelayProgress(Schema):
+    """How far the event stream is behind the log: events not yet published, and
+    the age in seconds of the oldest of them (0 when caught up)."""
+
+    position: int
+    head: int
+    lag_events: int
+    lag_seconds: float
+
+
 class Projections(Schema):
     items: list[Projection]
+    relay: RelayProgress | None = None  # null when no relay ever ran on this database

@@ -9,7 +9,16 @@ import pytest
 
 from application.ports import FetchError
 from application.store import TrawlStore
-from application.urls.pipeline import CHUNK, DONE, EXTRACT, FAILED, RETRY, STALE, Next, Pipeline
+from application.urls.pipeline import (
+    CHUNK,
+    EXTRACT,
+    FAILED,
+    RETRY,
+    STALE,
+    VECTORIZE,
+    Next,
+    Pipeline,
+)
 from domain.chunks.splitter import CHUNKER_VERSION, ChunkSettings, chunk_id, text_hash
 from domain.common import Context
 from domain.urls.aggregate import Url
@@ -85,7 +94,7 @@ def test_added_url_goes_through_fetch_extract_chunk(
     assert url.status == "fetched" and url.current is not None
     assert blobs.get(url.current.blob_key) == article()
     assert pipeline.extract(url_id, 1) == Next(CHUNK, 1)
-    assert pipeline.chunk(url_id, 1, SETTINGS) == Next(DONE, 1)
+    assert pipeline.chunk(url_id, 1, SETTINGS) == Next(VECTORIZE, 1)
 
     url = store.load(Url, url_id)
     assert url.status == "chunked"
@@ -108,11 +117,11 @@ def test_not_modified_keeps_the_version_and_its_chunks(
     url_id = added_url(store)
     fetcher = FakeFetcher(page(article()), NOT_MODIFIED)
     pipeline = pipeline_for(store, fetcher, blobs, clock)
-    assert run_through(pipeline, url_id) == Next(DONE, 1)
+    assert run_through(pipeline, url_id) == Next(VECTORIZE, 1)
     chunks_before = store.load(Url, url_id).chunking
 
     schedule(store, url_id)
-    assert run_through(pipeline, url_id) == Next(DONE, 1)
+    assert run_through(pipeline, url_id) == Next(VECTORIZE, 1)
 
     assert fetcher.requests[0].etag is None
     assert fetcher.requests[1].etag == '"v1"'
@@ -132,7 +141,7 @@ def test_same_bytes_refetched_are_unchanged(
     run_through(pipeline, url_id)
     schedule(store, url_id)
 
-    assert run_through(pipeline, url_id) == Next(DONE, 1)
+    assert run_through(pipeline, url_id) == Next(VECTORIZE, 1)
 
     url = store.load(Url, url_id)
     assert url.status == "chunked" and len(url.versions) == 1
@@ -150,7 +159,7 @@ def test_changed_content_is_a_new_version_chunked_again(
     run_through(pipeline, url_id)
     schedule(store, url_id)
 
-    assert run_through(pipeline, url_id) == Next(DONE, 2)
+    assert run_through(pipeline, url_id) == Next(VECTORIZE, 2)
 
     url = store.load(Url, url_id)
     assert url.status == "chunked" and [v.version for v in url.versions] == [1, 2]

@@ -17,6 +17,7 @@ from application.urls.pipeline import (
     PAUSED,
     RETRY,
     STALE,
+    VECTORIZE,
     Pipeline,
 )
 from domain.common import Context, DomainError
@@ -84,7 +85,7 @@ def change(store: TrawlStore, **settings: object) -> None:
 def through(pipeline: Pipeline, url_id: uuid.UUID) -> None:
     assert pipeline.fetch(url_id, uuid.uuid4(), 1).step == "extract"
     assert pipeline.extract(url_id, 1).step == CHUNK
-    assert pipeline.chunk(url_id, 1).step == DONE
+    assert pipeline.chunk(url_id, 1).step == VECTORIZE
 
 
 def test_chunks_use_the_projects_settings(store: TrawlStore) -> None:
@@ -104,7 +105,7 @@ def test_rechunk_after_a_settings_change_records_new_chunks_once(store: TrawlSto
     before = store.load(Url, url_id).chunking
     change(store, chunk_size=300, chunk_overlap=0)
 
-    assert pipeline.chunk(url_id, None).step == DONE
+    assert pipeline.chunk(url_id, None).step == VECTORIZE  # new chunks: embed them
     assert pipeline.chunk(url_id, None).step == DONE  # same settings: nothing new
 
     after = store.load(Url, url_id).chunking
@@ -191,7 +192,9 @@ def test_refresh_schedules_a_fetch_only_when_the_project_refreshes(store: TrawlS
 
 def test_settings_changes_are_one_event_per_kind(store: TrawlStore) -> None:
     project = Project.create(CTX, uuid.uuid4(), uuid.uuid4(), "P")
-    wanted = replace(project.settings, chunk_size=500, embedding_model="bedrock/m:0/256")
+    wanted = replace(
+        project.settings, chunk_size=500, embedding_model="bedrock/amazon.titan-embed-text-v2:0/256"
+    )
 
     assert project.change_settings(CTX, wanted) == ["chunking", "embedding_model"]
     assert project.change_settings(CTX, wanted) == []
@@ -208,3 +211,13 @@ def test_invalid_settings_are_refused() -> None:
     ):
         with pytest.raises(DomainError):
             project.change_settings(CTX, replace(project.settings, **wrong))  # type: ignore[arg-type]
+
+
+def test_a_redirect_into_a_disallowed_page_blocks_the_url(store: TrawlStore) -> None:
+    url_id = added_url(store)
+    pipeline = make(
+        store, FetchError("robots-disallowed", "https://x/private"), robots=FakeRobots(True)
+    )
+
+    assert pipeline.fetch(url_id, uuid.uuid4(), 1).step == BLOCKED
+    assert store.load(Url, url_id).status == "blocked"

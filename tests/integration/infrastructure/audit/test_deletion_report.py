@@ -30,7 +30,12 @@ def test_a_deleted_project_leaves_no_view_row(trawl: Trawl, url: str) -> None:
 
     assert len(report.url_ids) == 3
     assert report.ok, report.findings
-    assert {f.check for f in report.findings} == {"Postgres views", "blobs", "job queue"}
+    assert {f.check for f in report.findings} == {
+        "Postgres views",
+        "blobs",
+        "job queue",
+        "search index",
+    }
 
 
 def test_a_row_left_behind_is_named(trawl: Trawl, url: str) -> None:

@@ -105,3 +105,23 @@ def recording(real: Callable[..., Any], seen: list[str]) -> Callable[..., Any]:
         return real(host, *args, **kwargs)
 
     return lookup
+
+
+def test_a_redirect_to_a_page_robots_disallows_is_not_followed(
+    web: site.Site, resolver: FakeResolver
+) -> None:
+    base = f"http://site.test:{web.port}"
+    asked: list[str] = []
+
+    def may_follow(url: str) -> bool:
+        asked.append(url)
+        return not url.endswith("/hops/1")
+
+    with pytest.raises(FetchError) as caught:
+        SafeFetcher(allow_private=True, resolver=resolver).fetch(
+            FetchRequest(f"{base}/hops/3", may_follow=may_follow)
+        )
+
+    assert caught.value.reason == "robots-disallowed"
+    assert asked == [f"{base}/hops/2", f"{base}/hops/1"]
+    assert web.paths() == ["/hops/3", "/hops/2"]  # the disallowed page was never asked for

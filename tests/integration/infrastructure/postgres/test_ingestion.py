@@ -9,7 +9,7 @@ import pytest
 
 from application.auth.principal import Caller
 from domain.urls.aggregate import Url
-from domain.urls.values import CHUNKED
+from domain.urls.values import CHUNKED, VECTORIZED
 from interfaces.bootstrap import Trawl
 from tests.integration.infrastructure.postgres.helpers import (
     close_soon,
@@ -48,7 +48,7 @@ def test_an_added_url_is_fetched_extracted_and_chunked(url: str, tmp_path: Path)
                 trawl.start_workers(1)
 
                 def chunked() -> bool:
-                    return trawl.store.load(Url, url_id).status == CHUNKED
+                    return trawl.store.load(Url, url_id).status in (CHUNKED, VECTORIZED)
 
                 wait_until(chunked, timeout=30, what="the URL to be chunked")
             ingested = trawl.store.load(Url, url_id)
@@ -103,11 +103,52 @@ def test_robots_txt_blocks_what_it_disallows_and_lets_the_rest_in(url: str, tmp_
 
                 def settled() -> bool:
                     statuses = {trawl.store.load(Url, i).status for i in (open_id, closed_id)}
-                    return statuses == {CHUNKED, "blocked"}
+                    return statuses in ({CHUNKED, "blocked"}, {VECTORIZED, "blocked"})
 
                 wait_until(settled, timeout=30, what="one URL chunked, one blocked")
             closed = trawl.store.load(Url, closed_id)
             assert (closed.status, closed.last_error, closed.versions) == ("blocked", "robots", [])
-            assert trawl.store.load(Url, open_id).status == CHUNKED
+            assert trawl.store.load(Url, open_id).status in (CHUNKED, VECTORIZED)
+        finally:
+            close_soon(trawl)
+
+
+def test_a_refresh_of_an_unchanged_page_is_a_304_and_keeps_the_chunks(
+    url: str, tmp_path: Path
+) -> None:
+    page = corpus_file(PAGE)
+    with serving(page.parent) as base:
+        trawl = start(url, str(tmp_path), fetch_allow_private_networks=True)
+        try:
+            owner = Caller.user(uuid.uuid4(), "user")
+            project = trawl.projects.create(owner, "Refreshed").id
+            items = trawl.urls.add_many(owner, project, [base + page.name]).extra["items"]
+            url_id = uuid.UUID(items[0]["id"])
+            with following(trawl):
+                trawl.start_workers(1)
+                wait_until(
+                    lambda: trawl.store.load(Url, url_id).status == VECTORIZED,
+                    timeout=30,
+                    what="the first fetch",
+                )
+                chunked = trawl.store.load(Url, url_id)
+                trawl.urls.refresh(owner, url_id)
+
+                def refreshed() -> bool:
+                    current = trawl.store.load(Url, url_id)
+                    return current.status == VECTORIZED and current.version > chunked.version + 1
+
+                wait_until(refreshed, timeout=30, what="the refresh to settle")
+            stored = trawl.store.recorder.select_notifications(1, limit=10_000)
+            events = [n.topic for n in stored]
+            [unchanged] = [
+                trawl.store.mapper.to_domain_event(n)
+                for n in stored
+                if n.topic == "trawl:url.unchanged"
+            ]
+            assert unchanged.not_modified  # the server answered 304 to If-Modified-Since
+            assert events.count("trawl:url.fetched") == 1
+            after = trawl.store.load(Url, url_id)
+            assert after.current_version == 1 and after.chunking == chunked.chunking
         finally:
             close_soon(trawl)

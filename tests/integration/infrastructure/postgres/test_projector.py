@@ -268,3 +268,14 @@ def test_a_view_built_under_a_suffix_keeps_its_own_position(trawl: Trawl, url: s
     assert positions["projects"] == positions["projects__x"] == trawl.store.head()
     with live.datastore.transaction(commit=True) as curs:
         views.drop_view(curs, live.schema, "__x")
+
+
+def test_a_column_added_to_a_view_is_added_to_an_existing_table(trawl: Trawl, url: str) -> None:
+    execute(url, "ALTER TABLE urls DROP COLUMN vectors_key")  # a table from before the column
+
+    projector(trawl, "urls").setup()
+
+    columns = query(
+        url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'urls'"
+    )
+    assert "vectors_key" in {row["column_name"] for row in columns}

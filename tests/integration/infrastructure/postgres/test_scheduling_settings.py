@@ -81,3 +81,16 @@ def test_restoring_a_project_makes_its_postponed_fetches_due(trawl: Trawl, url: 
     waits = [row["wait"] for row in jobs(url, "fetch").values()]
     assert len(waits) == 2
     assert all(isinstance(w, timedelta) and w <= timedelta(0) for w in waits)
+
+
+def test_a_new_embedding_model_queues_a_vectorize_job_per_url(trawl: Trawl, url: str) -> None:
+    owner, project, ids = project_with_urls(trawl, 2)
+    scheduler = projector(trawl, "scheduler")
+    titan = "bedrock/amazon.titan-embed-text-v2:0/512"
+
+    trawl.projects.change_settings(owner, project, settings(embedding_model=titan))
+    scheduler.catch_up()
+
+    queued = jobs(url, "vectorize")
+    assert set(queued) == set(ids)
+    assert all(row["payload"] == {} for row in queued.values())  # the current version

@@ -50,6 +50,7 @@ ACCEPT = "/api/v1/invitations/{token}/accept"
 URLS, URL = PROJECT + "/urls", "/api/v1/urls/{url_id}"
 AUDIT, AGGREGATE = "/api/v1/audit", "/api/v1/audit/aggregates/{aggregate_id}"
 FORGET = "/api/v1/users/{user_id}/forget"
+SEARCH = PROJECT + "/search?q=harbour+cranes"
 
 # own: owner  edi/vie: editor/viewer share  lkv/lke: viewer/editor link
 # lkx/lkr: expired/revoked link  str: stranger  inv: unverified invitee
@@ -60,6 +61,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", "/health/live", SHARED):           "200 200 200 200 200 200 200 200 200 200 200 200",
     ("GET", "/health/ready", SHARED):          "200 200 200 200 200 200 200 200 200 200 200 200",
     ("GET", "/metrics", SHARED):               "200 200 200 200 200 200 200 200 200 200 200 200",
+    ("GET", "/asyncapi.json", SHARED):         "200 200 200 200 200 200 200 200 200 200 200 200",
     ("GET", "/schema", SHARED):                "200 200 200 200 200 200 200 200 200 200 200 200",
     ("GET", "/schema/openapi.json", SHARED):   "200 200 200 200 200 200 200 200 200 200 200 200",
     ("GET", "/schema/scalar", SHARED):         "200 200 200 200 200 200 200 200 200 200 200 200",
@@ -107,6 +109,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("GET", AGGREGATE + "/events", SHARED):    "200 404 404 404 404 401 401 404 404 200 200 401",
     ("GET", AGGREGATE + "/state", SHARED):     "200 404 404 404 404 401 401 404 404 200 200 401",
     ("POST", FORGET, SHARED):                  "403 403 403 403 403 401 401 403 403 403 200 401",
+    ("GET", SEARCH, SHARED):                   "200 200 200 200 200 404 404 404 404 404 404 401",
     # archived: readable; commands refused (409) once the role allows them
     ("GET", PROJECT, ARCHIVED):                "200 200 200 200 200 404 404 404 404 404 404 401",
     ("PATCH", PROJECT, ARCHIVED):              "409 403 403 403 403 404 404 404 404 404 404 401",
@@ -120,6 +123,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", URL + "/refresh", ARCHIVED):      "409 409 403 403 409 404 404 404 404 404 404 401",
     ("GET", URL + "/text", ARCHIVED):          "200 200 200 200 200 404 404 404 404 404 404 401",
     ("PATCH", PROJECT + "/settings", ARCHIVED):"409 403 403 403 403 404 404 404 404 404 404 401",
+    ("GET", SEARCH, ARCHIVED):                 "200 200 200 200 200 404 404 404 404 404 404 401",
     # deleted: gone for everyone (live links included)
     ("GET", PROJECT, DELETED):                 "404 404 404 404 404 404 404 404 404 404 404 401",
     ("POST", PROJECT + "/restore", DELETED):   "404 404 404 404 404 404 404 404 404 404 404 401",
@@ -135,6 +139,7 @@ MATRIX: dict[tuple[str, str, str], str] = {
     # ... but its history stays readable through the audit routes
     ("GET", AGGREGATE + "/events", DELETED):   "200 404 404 404 404 401 401 404 404 200 200 401",
     ("GET", AGGREGATE + "/state", DELETED):    "200 404 404 404 404 401 401 404 404 200 200 401",
+    ("GET", SEARCH, DELETED):                  "404 404 404 404 404 404 404 404 404 404 404 401",
 }
 # fmt: on
 
@@ -201,10 +206,26 @@ def app_routes(world: World) -> set[tuple[str, str]]:
 
 
 def test_every_route_of_the_app_has_a_row_and_every_row_a_route(world: World) -> None:
-    classified = {(method, path) for method, path, _ in MATRIX}
+    classified = {(method, path.split("?")[0]) for method, path, _ in MATRIX}
     unclassified = sorted(app_routes(world) - classified)
     assert not unclassified, f"routes without a row in MATRIX: {unclassified}"
     assert not sorted(classified - app_routes(world)), "rows for routes the app does not have"
+
+
+def test_search_needs_a_query_of_sensible_size_and_a_known_mode(world: World) -> None:
+    owner = world.headers("owner", world.shared)
+    path = f"/api/v1/projects/{world.shared.project_id}/search"
+    for query in (
+        "?q=",
+        "?q=%20%20",
+        "?q=" + "x" * 1001,
+        "?q=a&k=0",
+        "?q=a&k=101",
+        "?q=a&mode=fuzzy",
+    ):
+        answer = world.client.get(path + query, headers=owner)
+        assert answer.status_code == 400, (query, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
 
 
 def test_every_row_has_a_status_for_every_principal() -> None:

@@ -29,7 +29,7 @@ def chunked_url(client: TestClient[Any], trawl: Trawl, auth: dict[str, str], pro
     pipeline = Pipeline(trawl.store, FakeFetcher(page(article())), FakeExtractor(), blobs)
     assert pipeline.fetch(uuid.UUID(url_id), uuid.uuid4(), 1).step == "extract"
     assert pipeline.extract(uuid.UUID(url_id), 1).step == "chunk"
-    assert pipeline.chunk(uuid.UUID(url_id), 1).step == "done"
+    assert pipeline.chunk(uuid.UUID(url_id), 1).step == "vectorize"
     return str(url_id)
 
 
@@ -63,7 +63,8 @@ def test_settings_change_partially_and_null_turns_refresh_off(
         ({"chunk_size": 10}, 422, "invalid-chunk-size"),
         ({"chunk_size": 400, "chunk_overlap": 300}, 422, "invalid-chunk-overlap"),
         ({"refresh_interval_seconds": 1}, 422, "invalid-settings"),
-        ({"embedding_model": "nope"}, 422, "invalid-settings"),
+        ({"embedding_model": "nope"}, 422, "invalid-model"),
+        ({"embedding_model": "wordllama/l2_supercat-300"}, 422, "invalid-model"),
         ({"chunk_size": "big"}, 400, None),
         ({"colour": "red"}, 400, None),
     ],

@@ -1,0 +1,267 @@
+"""Section `search`: retrieval quality and latency at scale of the LanceDB index.
+
+Quality: the hand-written queries of bench/search_corpus.py over every
+httpd-docs chunk (one project): recall@10 and MRR of the target page's
+first chunk, for vector, text and hybrid; hybrid should match the better
+single mode. Scale: `--chunks` rows (real corpus embeddings expanded with
+clustered synthetic ones around them, texts reused; 100k by default, the
+design's 1M is the same code with `--chunks 1000000`), 20 projects; query
+latency of each mode prefiltered by project, ANN recall@10 against exact
+search under the same filter, numpy brute force over the same vectors as
+the baseline; then the same on uniformly random vectors, where ANN recall
+collapses. Vectorize-step rate: bench/search_vectorize.py.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import uuid
+from typing import Any
+
+import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped]
+
+from bench import search_corpus as corpus
+from bench.report import Figure
+from infrastructure.embedding.wordllama import WordLlamaEmbedder
+from infrastructure.lancedb import tables as lance
+from infrastructure.lancedb.search import LanceSearchIndex
+
+MODES = ("vector", "text", "hybrid")
+SMALL = uuid.UUID(int=1)  # the real corpus: a small project in a big table
+
+
+def _table(
+    tables: lance.LanceTables,
+    name: str,
+    vectors: np.ndarray,
+    texts: list[str],
+    projects: list[uuid.UUID],
+    pages: list[str],
+) -> Any:
+    table = tables.create(name, vectors.shape[1])
+    ids = corpus.page_ids(pages)
+    for start in range(0, len(texts), 50_000):
+        end = min(start + 50_000, len(texts))
+        table.add(
+            pa.table(
+                {
+                    "chunk_id": [str(uuid.UUID(int=i + 10)) for i in range(start, end)],
+                    "project_id": [str(p) for p in projects[start:end]],
+                    "url_id": [str(ids[p]) for p in pages[start:end]],
+                    "url": pages[start:end],
+                    "title": [None] * (end - start),
+                    "ordinal": list(range(start, end)),
+                    "start": [0] * (end - start),
+                    "end": [len(t) for t in texts[start:end]],
+                    "version": [1] * (end - start),
+                    "text": texts[start:end],
+                    "vector": pa.FixedSizeListArray.from_arrays(
+                        pa.array(vectors[start:end].reshape(-1), type=pa.float32()),
+                        vectors.shape[1],
+                    ),
+                },
+                schema=lance.schema(vectors.shape[1]),
+            )
+        )
+    tables.ensure_indexes(table)
+    return table
+
+
+def quality(chunks: corpus.Chunks, command: str) -> list[Figure]:
+    embedder = WordLlamaEmbedder(corpus.MODEL)
+    ids = corpus.page_ids(chunks.page)
+    with tempfile.TemporaryDirectory() as where:
+        tables = lance.LanceTables(where)
+        name = lance.table_name(corpus.MODEL, 1)
+        _table(tables, name, chunks.vectors, chunks.text, [SMALL] * len(chunks.text), chunks.page)
+        index = LanceSearchIndex(tables, lambda: 1, lambda _: {})
+        scores: dict[str, tuple[float, float]] = {}
+        for mode in MODES:
+            ranks = []
+            for query, page in corpus.QUERIES:
+                vector = embedder.embed([query])[0]
+                hits = index.search(SMALL, corpus.MODEL, query, vector, 30, mode)
+                # Ranked by page (a page's best chunk), the first 10 pages count.
+                pages = list(dict.fromkeys(hit.url_id for hit in hits))[:10]
+                ranks.append(pages.index(ids[page]) + 1 if ids[page] in pages else 0)
+            recall = sum(1 for r in ranks if r) / len(ranks)
+            mrr = sum(1 / r for r in ranks if r) / len(ranks)
+            scores[mode] = (recall, mrr)
+    best = max(("vector", "text"), key=lambda m: scores[m][1])
+    details = {m: {"recall@10": r, "mrr": q} for m, (r, q) in scores.items()}
+    details["queries"] = len(corpus.QUERIES)
+    details["chunks"] = len(chunks.text)
+    return [
+        Figure(
+            "search",
+            f"{mode} recall@10 (x100)",
+            100 * scores[mode][0],
+            f"{best} (best single)",
+            100 * scores[best][0],
+            "%",
+            command=command,
+            details=details if mode == "hybrid" else {},
+            target="hybrid >= best single" if mode == "hybrid" else "",
+            passed=scores["hybrid"][0] >= scores[best][0] if mode == "hybrid" else None,
+        )
+        for mode in MODES
+    ] + [
+        Figure(
+            "search",
+            "hybrid MRR (x100)",
+            100 * scores["hybrid"][1],
+            f"{best} (best single)",
+            100 * scores[best][1],
+            "%",
+            target="hybrid >= best single",
+            passed=scores["hybrid"][1] >= scores[best][1],
+            command=command,
+        ),
+    ]
+
+
+def expand(chunks: corpus.Chunks, n: int, rng: np.random.Generator) -> tuple[np.ndarray, list[int]]:
+    """`n` vectors: the real ones, then noisy copies of random real ones (clusters)."""
+    real = len(chunks.text)
+    centers = rng.integers(0, real, size=n - real)
+    noise = rng.normal(
+        scale=0.6 / np.sqrt(chunks.vectors.shape[1]), size=(n - real, chunks.vectors.shape[1])
+    )
+    synthetic = chunks.vectors[centers] + noise.astype(np.float32)
+    synthetic /= np.linalg.norm(synthetic, axis=1, keepdims=True)
+    return np.vstack([chunks.vectors, synthetic]).astype(np.float32), [
+        *range(real),
+        *centers.tolist(),
+    ]
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    values = np.asarray(samples) * 1000
+    return float(np.percentile(values, 50)), float(np.percentile(values, 99))
+
+
+def scale(
+    chunks: corpus.Chunks, n: int, command: str, *, uniform: bool = False, queries: int = 200
+) -> list[Figure]:
+    from lancedb.index import IvfHnswSq  # type: ignore[import-untyped]
+
+    rng = np.random.default_rng(5)
+    real = len(chunks.text)
+    vectors, source = expand(chunks, n, rng)
+    if uniform:
+        vectors = rng.normal(size=vectors.shape).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    texts, pages = [chunks.text[i] for i in source], [chunks.page[i] for i in source]
+    projects = [SMALL] * real + [uuid.UUID(int=100 + i % 20) for i in range(n - real)]
+    big = uuid.UUID(int=100)
+    label = f"{n // 1000}k {'uniform' if uniform else 'clustered'}"
+    embedder = WordLlamaEmbedder(corpus.MODEL)
+    with tempfile.TemporaryDirectory() as where:
+        tables = lance.LanceTables(where)
+        name = lance.table_name(corpus.MODEL, 1)
+        started = time.perf_counter()
+        table = _table(tables, name, vectors, texts, projects, pages)
+        loaded = time.perf_counter() - started
+        started = time.perf_counter()
+        table.create_index("vector", config=IvfHnswSq(distance_type="cosine"))
+        built = time.perf_counter() - started
+        index = LanceSearchIndex(tables, lambda: 1, lambda _: {})
+        qtexts = [corpus.QUERIES[i % len(corpus.QUERIES)][0] for i in range(queries)]
+        if uniform:  # fresh random queries: nothing in the data is near them
+            qvecs = rng.normal(size=(queries, vectors.shape[1])).astype(np.float32)
+            qvecs /= np.linalg.norm(qvecs, axis=1, keepdims=True)
+        else:
+            qvecs = embedder.embed(qtexts)
+        timings: dict[str, list[float]] = {m: [] for m in (*MODES, "exact", "numpy")}
+        recalls = []
+        where_big = lance.project_filter(big)
+        for q, text in zip(qvecs, qtexts, strict=True):
+            for mode in MODES:
+                started = time.perf_counter()
+                found = index.search(big, corpus.MODEL, text, q, 10, mode)
+                timings[mode].append(time.perf_counter() - started)
+                if mode == "vector":
+                    ann = {hit.chunk_id for hit in found}
+            started = time.perf_counter()
+            exact = (
+                table.search(q, vector_column_name="vector")
+                .distance_type("cosine")
+                .where(where_big, prefilter=True)
+                .bypass_vector_index()
+                .select(["chunk_id"])
+                .limit(10)
+                .to_list()
+            )
+            timings["exact"].append(time.perf_counter() - started)
+            recalls.append(len(ann & {uuid.UUID(r["chunk_id"]) for r in exact}) / 10)
+            started = time.perf_counter()
+            np.argpartition(-(vectors @ q), 10)[:10]
+            timings["numpy"].append(time.perf_counter() - started)
+    stats = {m: _percentiles(t) for m, t in timings.items()}
+    recall = float(np.mean(recalls))
+    at_scale = n >= 1_000_000
+    details = {
+        "rows": n,
+        "projects": 21,
+        "queried project rows": (n - real) // 20,
+        "load seconds": round(loaded, 1),
+        "ann build seconds": round(built, 1),
+        "p50/p99 ms": {m: [round(a, 2), round(b, 2)] for m, (a, b) in stats.items()},
+        "ann recall@10": recall,
+    }
+    numpy50 = stats["numpy"][0]
+    figures = [
+        Figure(
+            "search",
+            f"ANN recall@10 vs exact ({label}) (x100)",
+            100 * recall,
+            "exact (same filter)",
+            100.0,
+            "%",
+            target=">= 95" if not uniform else "",
+            passed=recall >= 0.95 if not uniform else None,
+            command=command,
+            details=details,
+        ),
+    ]
+    if uniform:
+        return figures
+    for mode, target in (("hybrid", 20.0), ("vector", 0.0), ("text", 0.0), ("exact", 0.0)):
+        figures.append(
+            Figure(
+                "search",
+                f"{mode} p50 ({label})",
+                stats[mode][0],
+                "numpy brute force p50",
+                numpy50,
+                "ms",
+                target=f"<= {target:.0f} ms at 1M" if target else "",
+                passed=(stats[mode][0] <= target) if target and at_scale else None,
+                command=command,
+            )
+        )
+    figures.append(
+        Figure(
+            "search",
+            f"hybrid p99 ({label})",
+            stats["hybrid"][1],
+            "numpy brute force p99",
+            stats["numpy"][1],
+            "ms",
+            target="<= 60 ms at 1M",
+            passed=stats["hybrid"][1] <= 60 if at_scale else None,
+            command=command,
+        )
+    )
+    return figures
+
+
+def run(command: str, n: int, *, uniform: bool = True) -> list[Figure]:
+    chunks = corpus.corpus_chunks()
+    figures = quality(chunks, command)
+    figures += scale(chunks, n, command)
+    if uniform:
+        figures += scale(chunks, n, command, uniform=True)
+    return figures

@@ -1,0 +1,36 @@
+"""The embedders of a process, one per model id, created on first use."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from application.vectorization.ports import Embedder
+from domain.vectorization.models import BEDROCK, WORDLLAMA, parse_model_id
+
+
+class EmbedderRegistry:
+    """`Embedders`: WordLlama in process, Bedrock with the given client settings."""
+
+    def __init__(self, **bedrock: Any) -> None:
+        self.bedrock = bedrock  # region, endpoint_url, concurrency, requests_per_minute
+        self._made: dict[str, Embedder] = {}
+        self._lock = threading.Lock()
+
+    def get(self, model_id: str) -> Embedder:
+        with self._lock:
+            if model_id not in self._made:
+                self._made[model_id] = self._make(model_id)
+            return self._made[model_id]
+
+    def _make(self, model_id: str) -> Embedder:
+        provider = parse_model_id(model_id).provider
+        if provider == WORDLLAMA:
+            from infrastructure.embedding.wordllama import WordLlamaEmbedder
+
+            return WordLlamaEmbedder(model_id)
+        if provider == BEDROCK:
+            from infrastructure.aws.bedrock import BedrockEmbedder
+
+            return BedrockEmbedder(model_id, **self.bedrock)
+        raise ValueError(f"no embedder for {model_id}")  # pragma: no cover - parse refuses

@@ -1,0 +1,126 @@
+"""The search read side: `SearchIndex` over the live LanceDB generation.
+
+Queries are prefiltered by project (and URL), so a small project in a large
+shared table still gets its k best chunks. Vector search is exact below the
+ANN threshold (no vector index yet) and approximate above it; text search is
+BM25 over the FTS index; hybrid fuses the two rankings (each `depth` deep)
+with reciprocal rank fusion, computed here so the depth and k are ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from uuid import UUID
+
+from application.vectorization.ports import HYBRID, TEXT, Hit, Vectors
+from infrastructure.lancedb import tables as lance
+
+RRF_K = 60  # the usual constant of reciprocal rank fusion
+COLUMNS = ["chunk_id", "url_id", "url", "title", "text", "start", "end", "version", "ordinal"]
+
+
+class LanceSearchIndex:
+    def __init__(
+        self,
+        tables: lance.LanceTables,
+        generation: Callable[[], int],
+        model_counts: Callable[[UUID], dict[str, int]],
+        *,
+        nprobes: int = 20,
+        ef: int = 64,
+        depth: int = 20,
+    ) -> None:
+        self.tables = tables
+        self.generation = generation
+        self.model_counts = model_counts
+        self.nprobes = nprobes
+        self.ef = ef
+        self.depth = depth  # candidates of each ranking fused by hybrid
+        self._pool = ThreadPoolExecutor(4, thread_name_prefix="search-text")
+
+    def model_of(self, project_id: UUID, wanted: str) -> str:
+        counts = self.model_counts(project_id)
+        best = max(counts.values(), default=0)
+        if counts.get(wanted, 0) >= best:
+            return wanted
+        # The switch to `wanted` is still under way: the model holding the most URLs answers.
+        return max(counts, key=lambda model: counts[model])
+
+    def search(
+        self,
+        project_id: UUID,
+        model_id: str,
+        query: str,
+        vector: Vectors | None,
+        k: int,
+        mode: str,
+        url_id: UUID | None = None,
+    ) -> list[Hit]:
+        table = self.tables.get(lance.table_name(model_id, self.generation()))
+        if table is None:
+            return []
+        where = lance.project_filter(project_id)
+        if url_id is not None:
+            where += " AND " + lance.url_filter(url_id)
+        if mode == HYBRID:
+            return self._hybrid(table, where, query, vector, k)
+        if mode == TEXT:
+            return [_hit(row, "_score") for row in self._text(table, where, query, k)]
+        return [_hit(row, "_distance") for row in self._vector(table, where, vector, k)]
+
+    def _vector(self, table: Any, where: str, vector: Any, limit: int) -> list[dict[str, Any]]:
+        found = (
+            table.search(vector, vector_column_name="vector")
+            .distance_type("cosine")
+            .nprobes(self.nprobes)
+            .ef(self.ef)
+            .where(where, prefilter=True)
+            .select([*COLUMNS, "_distance"])
+            .limit(limit)
+        )
+        return list(found.to_list())
+
+    def _text(self, table: Any, where: str, query: str, limit: int) -> list[dict[str, Any]]:
+        found = (
+            table.search(query, query_type="fts")
+            .where(where, prefilter=True)
+            .select([*COLUMNS, "_score"])
+            .limit(limit)
+        )
+        return list(found.to_list())
+
+    def _hybrid(self, table: Any, where: str, query: str, vector: Any, k: int) -> list[Hit]:
+        """Reciprocal rank fusion of the vector and text rankings (equal weights).
+
+        The two searches run at once (LanceDB releases the GIL), so hybrid
+        costs about the slower of the two, not their sum.
+        """
+        depth = max(k, self.depth)
+        text = self._pool.submit(self._text, table, where, query, depth)
+        by_vector = self._vector(table, where, vector, depth)
+        fused: dict[str, float] = {}
+        rows: dict[str, dict[str, Any]] = {}
+        for ranking in (by_vector, text.result()):
+            for rank, row in enumerate(ranking, 1):
+                fused[row["chunk_id"]] = fused.get(row["chunk_id"], 0.0) + 1.0 / (RRF_K + rank)
+                rows.setdefault(row["chunk_id"], row)
+        best = sorted(fused, key=lambda chunk: -fused[chunk])[:k]
+        return [_hit({**rows[c], "_rrf": fused[c]}, "_rrf") for c in best]
+
+
+def _hit(row: dict[str, Any], score: str) -> Hit:
+    value = float(row[score])
+    return Hit(
+        chunk_id=UUID(row["chunk_id"]),
+        url_id=UUID(row["url_id"]),
+        url=row["url"],
+        title=row["title"],
+        text=row["text"],
+        score=1.0 - value if score == "_distance" else value,  # cosine similarity
+        start=int(row["start"]),
+        end=int(row["end"]),
+        version=int(row["version"]),
+        ordinal=int(row["ordinal"]),
+    )

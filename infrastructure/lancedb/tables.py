@@ -1,0 +1,146 @@
+"""LanceDB tables of the search index: one per embedding model and generation.
+
+A table is named `chunks_<model slug>_g<generation>`; a rebuild fills the
+next generation beside the live one and the swap only changes which
+generation Postgres calls live. Rows are keyed by chunk id (first in the
+schema, the merge key). Filters are built from UUIDs only, never from user
+text, so they cannot be injected into.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import lancedb  # type: ignore[import-untyped]
+import pyarrow as pa  # type: ignore[import-untyped]
+from lancedb.index import FTS, BTree, IvfHnswSq  # type: ignore[import-untyped]
+
+from domain.vectorization.models import parse_model_id
+
+log = logging.getLogger(__name__)
+
+PREFIX = "chunks_"
+
+
+def table_name(model_id: str, generation: int) -> str:
+    return f"{PREFIX}{parse_model_id(model_id).slug}_g{generation}"
+
+
+def schema(dimensions: int) -> pa.Schema:
+    return pa.schema(
+        [
+            pa.field("chunk_id", pa.string(), nullable=False),
+            pa.field("project_id", pa.string(), nullable=False),
+            pa.field("url_id", pa.string(), nullable=False),
+            pa.field("url", pa.string(), nullable=False),
+            pa.field("title", pa.string()),
+            pa.field("ordinal", pa.int32(), nullable=False),
+            pa.field("start", pa.int32(), nullable=False),
+            pa.field("end", pa.int32(), nullable=False),
+            pa.field("version", pa.int32(), nullable=False),
+            pa.field("text", pa.string(), nullable=False),
+            pa.field("vector", pa.list_(pa.float32(), dimensions), nullable=False),
+        ]
+    )
+
+
+def url_filter(url_id: UUID) -> str:
+    return f"url_id = '{UUID(str(url_id))}'"
+
+
+def project_filter(project_id: UUID) -> str:
+    return f"project_id = '{UUID(str(project_id))}'"
+
+
+class LanceTables:
+    """Opens, creates, writes and maintains the index tables (thread-safe opening)."""
+
+    def __init__(
+        self,
+        uri: str,
+        storage_options: dict[str, str] | None = None,
+        *,
+        ann_threshold: int = 20_000,
+    ) -> None:
+        self.uri = uri
+        self.ann_threshold = ann_threshold
+        # Every read checks for new versions: the writer is another thread or process.
+        self.db = lancedb.connect(
+            uri, storage_options=storage_options, read_consistency_interval=timedelta(0)
+        )
+        self._open: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def names(self, generation: int | None = None) -> list[str]:
+        names = [n for n in self.db.list_tables(limit=10_000).tables if n.startswith(PREFIX)]
+        if generation is None:
+            return names
+        return [n for n in names if n.endswith(f"_g{generation}")]
+
+    def get(self, name: str) -> Any | None:
+        """The open table, or None when it does not exist."""
+        with self._lock:
+            if name not in self._open:
+                try:
+                    self._open[name] = self.db.open_table(name)
+                except (FileNotFoundError, ValueError):
+                    return None
+            return self._open[name]
+
+    def create(self, name: str, dimensions: int) -> Any:
+        with self._lock:
+            table = self.db.create_table(name, schema=schema(dimensions), exist_ok=True)
+            self._open[name] = table
+            return table
+
+    def drop(self, name: str) -> None:
+        with self._lock:
+            self._open.pop(name, None)
+            self.db.drop_table(name, ignore_missing=True)  # type: ignore[call-arg]
+
+    def upsert_url(self, name: str, dimensions: int, url_id: UUID, rows: pa.Table) -> None:
+        """The URL's chunks become exactly `rows`: inserts, updates, deletions in one commit."""
+        table = self.get(name) or self.create(name, dimensions)
+        if rows.num_rows == 0:  # an empty text: nothing of the URL stays
+            table.delete(url_filter(url_id))
+            return
+        result = (
+            table.merge_insert("chunk_id")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .when_not_matched_by_source_delete(url_filter(url_id))
+            .execute(rows)
+        )
+        if result.num_inserted_rows + result.num_updated_rows != rows.num_rows:
+            raise RuntimeError(f"merge of {url_id} wrote {result}, expected {rows.num_rows} rows")
+        self.ensure_indexes(table)
+
+    def delete(self, names: Sequence[str], where: str) -> None:
+        for name in names:
+            table = self.get(name)
+            if table is not None:
+                table.delete(where)
+
+    def ensure_indexes(self, table: Any) -> None:
+        """BTree on the filter columns and FTS on text (needed by hybrid); once each."""
+        have = {tuple(index.columns) for index in table.list_indices()}
+        for column, config in (("project_id", BTree()), ("url_id", BTree()), ("text", FTS())):
+            if (column,) not in have:
+                table.create_index(column, config=config)
+
+    def maintain(self, name: str, retention: timedelta = timedelta(hours=1)) -> None:
+        """Background upkeep: an ANN index past the threshold, then optimize and clean up."""
+        table = self.get(name)
+        if table is None:
+            return
+        self.ensure_indexes(table)
+        have = {tuple(index.columns) for index in table.list_indices()}
+        if ("vector",) not in have and table.count_rows() >= self.ann_threshold:
+            log.info("building the ANN index of %s", name)
+            table.create_index("vector", config=IvfHnswSq(distance_type="cosine"))
+        table.optimize(cleanup_older_than=retention)

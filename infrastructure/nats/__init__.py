@@ -1,0 +1,1 @@
+"""The event stream on NATS JetStream: subjects, messages, stream, relay, contract."""

@@ -1,0 +1,114 @@
+"""What the search projection keeps in Postgres beside its LanceDB tables.
+
+- `trawl_search_state`: the live generation of the LanceDB tables.
+- `trawl_search_urls[suffix]`: per (URL, model), the vectors the index holds
+  for it (feeds `indexed` on the URL views and the model switch).
+- `trawl_search_dropped[suffix]`: deleted projects, so a late `Vectorized`
+  of one of their URLs is never indexed.
+The projection's position is in `trawl_view_positions` (view `search`).
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.postgres import PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+VIEW = "search"
+URLS, DROPPED = "trawl_search_urls", "trawl_search_dropped"
+
+
+def create(curs: Cursor[DictRow], suffix: str = "") -> None:
+    """The tables (live, or a rebuild's under `suffix`), idempotently."""
+    urls, dropped = Identifier(URLS + suffix), Identifier(DROPPED + suffix)
+    curs.execute(
+        "CREATE TABLE IF NOT EXISTS trawl_search_state ("
+        " view text PRIMARY KEY, generation integer NOT NULL)"
+    )
+    curs.execute("INSERT INTO trawl_search_state VALUES (%s, 1) ON CONFLICT DO NOTHING", (VIEW,))
+    curs.execute(
+        SQL(
+            "CREATE TABLE IF NOT EXISTS {} ("
+            " url_id uuid NOT NULL, model_id text NOT NULL, project_id uuid NOT NULL,"
+            " version integer NOT NULL, vectors_key text NOT NULL, chunks integer NOT NULL,"
+            " PRIMARY KEY (url_id, model_id))"
+        ).format(urls)
+    )
+    curs.execute(
+        SQL("CREATE INDEX IF NOT EXISTS {} ON {} (project_id, model_id)").format(
+            Identifier(f"{URLS}{suffix}_project"), urls
+        )
+    )
+    curs.execute(SQL("CREATE TABLE IF NOT EXISTS {} (project_id uuid PRIMARY KEY)").format(dropped))
+
+
+def generation(curs: Cursor[DictRow]) -> int:
+    curs.execute("SELECT generation FROM trawl_search_state WHERE view = %s", (VIEW,))
+    row = curs.fetchone()
+    return int(row["generation"]) if row else 1
+
+
+def indexed(
+    curs: Cursor[DictRow],
+    suffix: str,
+    url_id: UUID,
+    project_id: UUID,
+    model_id: str,
+    version: int,
+    vectors_key: str,
+    chunks: int,
+) -> None:
+    curs.execute(
+        SQL(
+            "INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (url_id, model_id)"
+            " DO UPDATE SET version = EXCLUDED.version, vectors_key = EXCLUDED.vectors_key,"
+            " chunks = EXCLUDED.chunks"
+        ).format(Identifier(URLS + suffix)),
+        (url_id, model_id, project_id, version, vectors_key, chunks),
+    )
+
+
+def forget_url(curs: Cursor[DictRow], suffix: str, url_id: UUID) -> None:
+    curs.execute(
+        SQL("DELETE FROM {} WHERE url_id = %s").format(Identifier(URLS + suffix)), (url_id,)
+    )
+
+
+def drop_project(curs: Cursor[DictRow], suffix: str, project_id: UUID) -> None:
+    curs.execute(
+        SQL("DELETE FROM {} WHERE project_id = %s").format(Identifier(URLS + suffix)), (project_id,)
+    )
+    curs.execute(
+        SQL("INSERT INTO {} VALUES (%s) ON CONFLICT DO NOTHING").format(
+            Identifier(DROPPED + suffix)
+        ),
+        (project_id,),
+    )
+
+
+def is_dropped(curs: Cursor[DictRow], suffix: str, project_id: UUID) -> bool:
+    curs.execute(
+        SQL("SELECT 1 FROM {} WHERE project_id = %s").format(Identifier(DROPPED + suffix)),
+        (project_id,),
+    )
+    return curs.fetchone() is not None
+
+
+def model_counts(datastore: PostgresDatastore, project_id: UUID) -> dict[str, int]:
+    """How many of the project's URLs the index holds, per model."""
+    with datastore.transaction(commit=False) as curs:
+        curs.execute(
+            "SELECT model_id, count(*) AS n FROM trawl_search_urls WHERE project_id = %s"
+            " GROUP BY model_id",
+            (project_id,),
+            prepare=True,
+        )
+        return {row["model_id"]: int(row["n"]) for row in curs.fetchall()}
+
+
+def live_generation(datastore: PostgresDatastore) -> int:
+    with datastore.transaction(commit=False) as curs:
+        return generation(curs)

@@ -1,0 +1,158 @@
+"""The LanceDB search projection: copies stored vectors, replays harmlessly, forgets on removal."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from application.auth.principal import Caller
+from application.urls.pipeline import CHUNK, EXTRACT, VECTORIZE, Pipeline
+from application.vectorization.vectorize import Vectorizer
+from domain.chunks.splitter import ChunkSettings
+from domain.common import Context
+from domain.urls.aggregate import Url
+from infrastructure.blobs.local import LocalBlobStore
+from infrastructure.embedding.registry import EmbedderRegistry
+from infrastructure.postgres.projector import lock_id
+from infrastructure.postgres.vector_cache import PostgresVectorCache
+from interfaces.bootstrap import Trawl
+from tests.integration.infrastructure.postgres.helpers import execute, projector, scalar
+from tests.unit.application.pipeline_fakes import FakeExtractor, FakeFetcher, article, page
+
+pytestmark = pytest.mark.integration
+
+MODEL = "wordllama/l2_supercat-256"
+SETTINGS = ChunkSettings(size=400, overlap=0)
+
+
+class World:
+    def __init__(self, trawl: Trawl, tmp_path: Path) -> None:
+        self.trawl = trawl
+        self.owner = Caller.user(uuid.uuid4(), "user")
+        self.project = trawl.projects.create(self.owner, "Search").id
+        self.blobs = LocalBlobStore(trawl.settings.blob_path)
+        cache = PostgresVectorCache(trawl.search_projector.datastore)
+        self.vectorizer = Vectorizer(trawl.store, self.blobs, EmbedderRegistry(), cache)
+
+    def ingest(self, address: str, body: bytes, url_id: uuid.UUID | None = None) -> uuid.UUID:
+        """Added (or refreshed), fetched, extracted, chunked and vectorized."""
+        if url_id is None:
+            items = self.trawl.urls.add_many(self.owner, self.project, [address]).extra["items"]
+            url_id = uuid.UUID(items[0]["id"])
+        else:
+            url = self.trawl.store.load(Url, url_id)
+            url.schedule_fetch(Context.system("test"), "refresh", None)
+            self.trawl.store.commit(url)
+        pipeline = Pipeline(self.trawl.store, FakeFetcher(page(body)), FakeExtractor(), self.blobs)
+        outcome = pipeline.fetch(url_id, uuid.uuid4(), 1)
+        while outcome.step in (EXTRACT, CHUNK, VECTORIZE):
+            assert outcome.version is not None
+            if outcome.step == EXTRACT:
+                outcome = pipeline.extract(url_id, outcome.version)
+            elif outcome.step == CHUNK:
+                outcome = pipeline.chunk(url_id, outcome.version, SETTINGS)
+            else:
+                outcome = self.vectorizer.vectorize(url_id, outcome.version, MODEL)
+        return url_id
+
+    def project_all(self) -> None:
+        for view in ("access", "urls"):
+            projector(self.trawl, view).catch_up()
+        self.trawl.search_projector.catch_up()
+
+    def search(self, query: str, mode: str = "hybrid", k: int = 5) -> list[uuid.UUID]:
+        found = self.trawl.search.search(self.owner, self.project, query, k, mode)
+        return [hit.hit.url_id for hit in found.hits]
+
+    def rows(self) -> int:
+        table = self.trawl.search_projector.tables.get("chunks_wordllama_l2_supercat_256_g1")
+        return 0 if table is None else int(table.count_rows())
+
+
+@pytest.fixture
+def world(trawl: Trawl, tmp_path: Path) -> World:
+    return World(trawl, tmp_path)
+
+
+def chunk_count(world: World, url_id: uuid.UUID) -> int:
+    chunking = world.trawl.store.load(Url, url_id).chunking
+    assert chunking is not None
+    return len(chunking.chunks)
+
+
+def test_a_vectorized_url_is_indexed_and_found_by_its_words(world: World) -> None:
+    alpha = world.ingest("https://example.org/alpha", article(seed="alpha"))
+    beta = world.ingest("https://example.org/beta", article(seed="beta"))
+    world.project_all()
+
+    assert world.rows() == chunk_count(world, alpha) + chunk_count(world, beta)
+    assert world.trawl.url_queries.get(world.owner, alpha).indexed
+    for mode in ("hybrid", "vector", "text"):
+        assert world.search("beta3w4 beta3w5 beta3w6", mode)[0] == beta
+
+
+def test_a_replay_after_a_crash_writes_the_same_rows(world: World, url: str) -> None:
+    """The position is written after the LanceDB commit: losing it replays the merge."""
+    world.ingest("https://example.org/alpha", article(seed="alpha"))
+    world.project_all()
+    rows = world.rows()
+    execute(url, "UPDATE trawl_view_positions SET position = 0 WHERE view = 'search'")
+
+    assert world.trawl.search_projector.catch_up() > 0
+    assert world.rows() == rows
+
+
+def test_a_new_version_replaces_the_chunks_in_one_merge(world: World) -> None:
+    url_id = world.ingest("https://example.org/alpha", article(words=1200, seed="alpha"))
+    world.project_all()
+    world.ingest("", article(words=300, seed="gamma"), url_id)
+    world.project_all()
+
+    assert world.rows() == chunk_count(world, url_id)
+    assert world.search("alpha3w4 alpha3w5", "text") == []
+    assert world.search("gamma1w4 gamma1w5", "text")[0] == url_id
+
+
+def test_removal_and_project_deletion_leave_the_index(world: World, url: str) -> None:
+    alpha = world.ingest("https://example.org/alpha", article(seed="alpha"))
+    beta = world.ingest("https://example.org/beta", article(seed="beta"))
+    world.project_all()
+
+    world.trawl.urls.remove(world.owner, alpha)
+    world.project_all()
+    assert world.rows() == chunk_count(world, beta)
+    assert not world.trawl.url_queries.get(world.owner, alpha).indexed
+
+    world.trawl.projects.delete(world.owner, world.project)
+    world.project_all()
+    assert world.rows() == 0
+    assert scalar(url, "SELECT count(*) FROM trawl_search_urls") == 0
+
+
+def test_an_event_it_cannot_apply_is_parked_and_the_rest_goes_on(world: World, url: str) -> None:
+    broken = world.ingest("https://example.org/alpha", article(seed="alpha"))
+    held = world.trawl.store.load(Url, broken).vectors_for(MODEL)
+    assert held is not None
+    world.blobs.delete(held.vectors_key)  # lost: the event cannot be applied
+    fine = world.ingest("https://example.org/beta", article(seed="beta"))
+    world.project_all()
+
+    parked = scalar(url, "SELECT count(*) FROM trawl_parked_events WHERE view = 'search'")
+    assert parked == 1
+    assert world.rows() == chunk_count(world, fine)
+    assert world.trawl.search_projector.position() == world.trawl.store.head()
+
+
+def test_a_second_writer_waits_while_the_first_holds_the_lock(world: World, url: str) -> None:
+    world.ingest("https://example.org/alpha", article(seed="alpha"))
+    with psycopg.connect(url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (lock_id("search"),))
+        assert world.trawl.search_projector.run_batch() == 0  # not the writer now
+        assert world.rows() == 0
+        # Released here: closing the connection frees it only once the backend exits.
+        other.execute("SELECT pg_advisory_unlock(%s)", (lock_id("search"),))
+    assert world.trawl.search_projector.catch_up() > 0
+    assert world.rows() > 0

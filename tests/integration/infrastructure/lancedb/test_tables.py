@@ -1,0 +1,92 @@
+"""LanceDB tables in a temp dir: one merge per URL, and the indexes the upkeep adds."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from infrastructure.lancedb import tables as lance
+from tests.support import s3
+
+pytestmark = pytest.mark.integration
+
+MODEL = "wordllama/l2_supercat-256"
+PROJECT = uuid.UUID(int=1)
+
+
+def rows(url_id: uuid.UUID, count: int, seed: int = 0) -> pa.Table:
+    vectors = np.random.default_rng(seed).normal(size=(count, 256)).astype(np.float32)
+    return pa.table(
+        {
+            "chunk_id": [str(uuid.uuid5(url_id, str(i))) for i in range(count)],
+            "project_id": [str(PROJECT)] * count,
+            "url_id": [str(url_id)] * count,
+            "url": ["https://example.org/"] * count,
+            "title": [None] * count,
+            "ordinal": list(range(count)),
+            "start": [0] * count,
+            "end": [5] * count,
+            "version": [1] * count,
+            "text": [f"chunk number {i}" for i in range(count)],
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), 256),
+        },
+        schema=lance.schema(256),
+    )
+
+
+def test_a_merge_replaces_one_urls_chunks_and_leaves_the_others(tmp_path: Path) -> None:
+    tables = lance.LanceTables(str(tmp_path))
+    name = lance.table_name(MODEL, 1)
+    first, second = uuid.UUID(int=10), uuid.UUID(int=11)
+    tables.upsert_url(name, 256, first, rows(first, 8))
+    tables.upsert_url(name, 256, second, rows(second, 5))
+
+    tables.upsert_url(name, 256, first, rows(first, 3, seed=1))  # fewer chunks now
+
+    table = tables.get(name)
+    assert table.count_rows(lance.url_filter(first)) == 3
+    assert table.count_rows(lance.url_filter(second)) == 5
+
+
+def test_upkeep_adds_the_ann_index_only_past_the_threshold(tmp_path: Path) -> None:
+    tables = lance.LanceTables(str(tmp_path), ann_threshold=500)
+    name = lance.table_name(MODEL, 1)
+    for number in range(6):
+        url_id = uuid.UUID(int=20 + number)
+        tables.upsert_url(name, 256, url_id, rows(url_id, 100, seed=number))
+        if number == 3:
+            tables.maintain(name)  # 400 rows: exact search still
+            kinds = {index.index_type for index in tables.get(name).list_indices()}
+            assert kinds == {"BTree", "FTS"}
+
+    tables.maintain(name)
+
+    kinds = {index.index_type for index in tables.get(name).list_indices()}
+    assert kinds == {"BTree", "FTS", "IvfHnswSq"}
+
+
+def test_the_index_lives_on_s3_given_storage_options() -> None:
+    with s3.s3_server() as server:
+        bucket = server.create_bucket()
+        options = {
+            "aws_access_key_id": "testing",
+            "aws_secret_access_key": "testing",
+            "aws_endpoint": server.endpoint_url,
+            "aws_region": s3.REGION,
+            "allow_http": "true",
+        }
+        tables = lance.LanceTables(f"s3://{bucket}/index", options)
+        name = lance.table_name(MODEL, 1)
+        url_id = uuid.UUID(int=30)
+        tables.upsert_url(name, 256, url_id, rows(url_id, 6))
+        tables.upsert_url(name, 256, url_id, rows(url_id, 2))
+
+        again = lance.LanceTables(f"s3://{bucket}/index", options)  # another process
+        assert again.names() == [name]
+        assert again.get(name).count_rows() == 2
+        listed = server.client().list_objects_v2(Bucket=bucket, Prefix="index/")
+        assert listed["KeyCount"] > 0

@@ -1,0 +1,151 @@
+"""The vectorize step on the in-memory store: vectors once per text, a blob, `Vectorized`."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import pytest
+
+from application.store import TrawlStore
+from application.urls.pipeline import CHUNK, DONE, EXTRACT, STALE, VECTORIZE, Next, Pipeline
+from application.vectorization import vectors
+from application.vectorization.vectorize import Job, Vectorizer
+from domain.chunks.splitter import ChunkSettings
+from domain.common import Context
+from domain.urls.aggregate import Url
+from domain.urls.values import CHUNKED, VECTORIZED
+from infrastructure.memory.search import HashingEmbedder, MemoryVectorCache, StaticEmbedders
+from tests.unit.application.pipeline_fakes import (
+    FakeExtractor,
+    FakeFetcher,
+    MemoryBlobs,
+    added_url,
+    article,
+    memory_store,
+    page,
+    schedule,
+)
+
+pytestmark = pytest.mark.unit
+
+MODEL = "wordllama/l2_supercat-256"
+OTHER = "bedrock/amazon.titan-embed-text-v2:0/256"
+SETTINGS = ChunkSettings(size=400, overlap=0)
+
+
+@pytest.fixture
+def store() -> TrawlStore:
+    return memory_store()
+
+
+def chunked(store: TrawlStore, blobs: MemoryBlobs, body: bytes, url_id: uuid.UUID) -> int:
+    pipeline = Pipeline(store, FakeFetcher(page(body)), FakeExtractor(), blobs)
+    outcome = pipeline.fetch(url_id, uuid.uuid4(), 1)
+    while outcome.step in (EXTRACT, CHUNK):
+        assert outcome.version is not None
+        if outcome.step == EXTRACT:
+            outcome = pipeline.extract(url_id, outcome.version)
+        else:
+            outcome = pipeline.chunk(url_id, outcome.version, SETTINGS)
+    assert outcome.step == VECTORIZE and outcome.version is not None
+    return outcome.version
+
+
+def test_chunks_are_embedded_stored_as_a_blob_and_recorded(store: TrawlStore) -> None:
+    blobs, embedder = MemoryBlobs(), HashingEmbedder()
+    url_id = added_url(store)
+    version = chunked(store, blobs, article(), url_id)
+    step = Vectorizer(store, blobs, StaticEmbedders(embedder), MemoryVectorCache())
+
+    assert step.vectorize(url_id, version, MODEL) == Next(DONE, version)
+
+    url = store.load(Url, url_id)
+    held = url.vectors_for(MODEL)
+    assert url.status == VECTORIZED and held is not None and url.chunking is not None
+    matrix = vectors.decode(blobs.get(held.vectors_key))
+    assert matrix.shape == (len(url.chunking.chunks), 256)
+    text = blobs.get(url.texts[version].text_key).decode()
+    first = url.chunking.chunks[0]
+    assert np.allclose(matrix[0], embedder.embed([text[first.start : first.end]])[0])
+
+
+def test_a_repeated_job_records_nothing_more(store: TrawlStore) -> None:
+    blobs = MemoryBlobs()
+    url_id = added_url(store)
+    version = chunked(store, blobs, article(), url_id)
+    step = Vectorizer(store, blobs, StaticEmbedders(HashingEmbedder()), MemoryVectorCache())
+    step.vectorize(url_id, version, MODEL)
+    recorded = store.load(Url, url_id).version
+
+    assert step.vectorize(url_id, version, MODEL) == Next(DONE, version)
+    assert store.load(Url, url_id).version == recorded
+
+
+def test_text_seen_before_is_never_embedded_again(store: TrawlStore) -> None:
+    blobs, embedder, cache = MemoryBlobs(), HashingEmbedder(), MemoryVectorCache()
+    step = Vectorizer(store, blobs, StaticEmbedders(embedder), cache)
+    first = added_url(store, "https://example.org/one")
+    step.vectorize(first, chunked(store, blobs, article(), first), MODEL)
+    embedded = sum(embedder.calls)
+
+    twin = added_url(store, "https://example.org/two")  # the same text elsewhere
+    step.vectorize(twin, chunked(store, blobs, article(), twin), MODEL)
+
+    assert sum(embedder.calls) == embedded
+    assert store.load(Url, twin).vectors_for(MODEL) is not None
+
+
+def test_another_model_keeps_the_first_models_vectors(store: TrawlStore) -> None:
+    blobs = MemoryBlobs()
+    url_id = added_url(store)
+    version = chunked(store, blobs, article(), url_id)
+    step = Vectorizer(store, blobs, StaticEmbedders(HashingEmbedder()), MemoryVectorCache())
+    step.vectorize(url_id, version, MODEL)
+    step.vectorize(url_id, version, OTHER)
+
+    url = store.load(Url, url_id)
+    assert url.vectors_for(MODEL) is not None and url.vectors_for(OTHER) is not None
+
+
+def test_new_content_makes_the_old_vectors_stale(store: TrawlStore) -> None:
+    blobs = MemoryBlobs()
+    url_id = added_url(store)
+    step = Vectorizer(store, blobs, StaticEmbedders(HashingEmbedder()), MemoryVectorCache())
+    step.vectorize(url_id, chunked(store, blobs, article(), url_id), MODEL)
+    schedule(store, url_id)
+
+    version = chunked(store, blobs, article(seed="beta"), url_id)
+
+    url = store.load(Url, url_id)
+    assert version == 2 and url.status == CHUNKED and url.vectors_for(MODEL) is None
+    assert step.vectorize(url_id, 1, MODEL).step == STALE  # a late job of version 1
+    assert step.vectorize(url_id, 2, MODEL) == Next(DONE, 2)
+
+
+def test_vectors_of_other_chunks_are_refused(store: TrawlStore) -> None:
+    blobs = MemoryBlobs()
+    url_id = added_url(store)
+    version = chunked(store, blobs, article(), url_id)
+    url = store.load(Url, url_id)
+    with pytest.raises(Exception, match="chunks changed"):
+        url.record_vectors(Context.system("test"), version, MODEL, 256, "vectors/x", "0" * 32)
+
+
+def test_urls_vectorized_together_share_one_embedder_batch(store: TrawlStore) -> None:
+    blobs, embedder = MemoryBlobs(), HashingEmbedder()
+    step = Vectorizer(store, blobs, StaticEmbedders(embedder), MemoryVectorCache())
+    first, second = (
+        added_url(store, "https://example.org/a"),
+        added_url(store, "https://example.org/b"),
+    )
+    jobs = [
+        Job(first, chunked(store, blobs, article(seed="one"), first), MODEL),
+        Job(second, chunked(store, blobs, article(seed="two"), second), MODEL),
+        Job(second, 1, MODEL),  # the same job twice in one claim
+    ]
+
+    assert step.vectorize_many(jobs) == [Next(DONE, 1)] * 3
+    assert len(embedder.calls) == 1
+    for url_id in (first, second):
+        assert store.load(Url, url_id).vectors_for(MODEL) is not None

@@ -1,0 +1,47 @@
+"""Model ids name provider, model and dimensions; anything else is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.vectorization.models import InvalidModelId, ModelId, parse_model_id
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("raw", "parsed"),
+    [
+        ("wordllama/l2_supercat-256", ModelId("wordllama", "l2_supercat", 256)),
+        (
+            "bedrock/amazon.titan-embed-text-v2:0/512",
+            ModelId("bedrock", "amazon.titan-embed-text-v2:0", 512),
+        ),
+    ],
+)
+def test_known_ids_parse_and_print_back(raw: str, parsed: ModelId) -> None:
+    assert parse_model_id(raw) == parsed
+    assert str(parsed) == raw
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "wordllama",
+        "wordllama/l2_supercat-300",
+        "bedrock/amazon.titan-embed-text-v2:0/300",
+        "bedrock/cohere.embed-english-v3/1024",
+        "openai/text-embedding-3-small/512",
+        "wordllama/l2_supercat-256; drop table",
+    ],
+)
+def test_other_ids_are_refused_with_a_reason(raw: str) -> None:
+    with pytest.raises(InvalidModelId, match=r"\w"):
+        parse_model_id(raw)
+
+
+def test_the_slug_is_fit_for_a_table_name() -> None:
+    assert parse_model_id("bedrock/amazon.titan-embed-text-v2:0/512").slug == (
+        "bedrock_amazon_titan_embed_text_v2_0_512"
+    )
