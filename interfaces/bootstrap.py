@@ -91,7 +91,7 @@ from infrastructure.postgres.deletion_check import JobQueueDeletionCheck, ViewDe
 from infrastructure.postgres.positions import PositionWatcher
 from infrastructure.postgres.projector import Projector
 from infrastructure.postgres.queue import PostgresJobQueue
-from infrastructure.postgres.rebuild import rebuild
+from infrastructure.postgres.rebuild import rebuild_all
 from infrastructure.postgres.rebuild_check import ViewRebuildCheck
 from infrastructure.postgres.recorder import TrawlRecorder
 from infrastructure.postgres.scheduler import scheduler_projector
@@ -326,12 +326,14 @@ def bootstrap(
     queue = PostgresJobQueue(datastore)
     queue.create_tables()  # before the scheduler, which enqueues into it
     projectors.append(scheduler_projector(store, datastore))
-    for projector in projectors:
-        if projector.setup():
-            # This code's view has other tables than the stored one: replay it
-            # into fresh tables and swap them in before serving from it.
-            log.warning("view %s changed shape: rebuilding it from the log", projector.view)
-            rebuild(projector)
+    # A view whose code has other tables than the stored one is replayed into
+    # fresh tables and swapped in before serving from it (all such views in one
+    # pass over the log).
+    changed = [projector for projector in projectors if projector.setup()]
+    if changed:
+        names = ", ".join(projector.view for projector in changed)
+        log.warning("views %s changed shape: rebuilding them from the log", names)
+        rebuild_all(changed)
     watcher = PositionWatcher(datastore)
     watcher.on(vault_module.CHANNEL, vault.evict, on_connect=vault.clear_cache)
     doorbell = Doorbell()

@@ -12,12 +12,11 @@ Tables:
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
 from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 
-from application.projections.base import Key, Projection, Rows
+from application.projections.base import Key, Projection, Rows, dispatchmethod
 from domain.common import event_classes
 from domain.projects.aggregate import Project
 from domain.shares.aggregate import Invitation, Share, ShareLink
@@ -48,7 +47,7 @@ class AccessProjection(Projection):
             return [(LINKS, (event.originator_id,))]
         return [(SHARES, (event.originator_id,))]
 
-    @singledispatchmethod
+    @dispatchmethod
     def process(self, event: DomainEventProtocol[Any], rows: Rows) -> None:
         """Events of no interest change nothing."""
 

@@ -12,12 +12,11 @@ project also fetched stays, it is that project's data. The sweeper
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
 from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 
-from application.projections.base import Key, Projection, Rows
+from application.projections.base import Key, Projection, Rows, dispatchmethod
 from domain.projects.aggregate import Project
 from domain.urls.aggregate import Url
 
@@ -53,7 +52,7 @@ class BlobsProjection(Projection):
         if row is not None:
             rows.put(URLS, (event.originator_id,), {**row, "released_at": at})
 
-    @singledispatchmethod
+    @dispatchmethod
     def process(self, event: DomainEventProtocol[Any], rows: Rows) -> None:
         """Events of no interest change nothing."""
 

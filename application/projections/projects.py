@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
 from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 
-from application.projections.base import Key, Projection, Rows
+from application.projections.base import Key, Projection, Rows, dispatchmethod
 from domain.common import event_classes
 from domain.projects.aggregate import Project
 from domain.projects.settings import ProjectSettings
@@ -34,7 +33,7 @@ class ProjectsProjection(Projection):
         row.update(changes, version=event.originator_version, updated_at=event.timestamp)
         rows.put(TABLE, key, row)
 
-    @singledispatchmethod
+    @dispatchmethod
     def process(self, event: DomainEventProtocol[Any], rows: Rows) -> None:
         """Events of no interest change nothing."""
 

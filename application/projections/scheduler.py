@@ -20,14 +20,13 @@ queued exactly once, with the position.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import singledispatchmethod
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 
-from application.projections.base import Key, Projection, Rows
+from application.projections.base import Key, Projection, Rows, dispatchmethod
 from domain.projects.aggregate import Project
 from domain.urls.aggregate import Url
 
@@ -78,7 +77,7 @@ class SchedulerProjection(Projection):
             return [(PROJECTS, (event.originator_id,))]
         return [(TABLE, (event.originator_id,))]
 
-    @singledispatchmethod
+    @dispatchmethod
     def process(self, event: DomainEventProtocol[Any], rows: Rows) -> None:
         """Events of no interest change nothing."""
 

@@ -7,12 +7,11 @@ this table (index on project, status, id).
 
 from __future__ import annotations
 
-from functools import singledispatchmethod
 from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 
-from application.projections.base import Key, Projection, Rows
+from application.projections.base import Key, Projection, Rows, dispatchmethod
 from domain.common import event_classes
 from domain.projects.aggregate import Project
 from domain.urls.aggregate import Url
@@ -56,7 +55,7 @@ class UrlsProjection(Projection):
             changes.setdefault("last_error", None)
         self._touch(event, rows, status=status, **changes)
 
-    @singledispatchmethod
+    @dispatchmethod
     def process(self, event: DomainEventProtocol[Any], rows: Rows) -> None:
         """Events of no interest change nothing."""
 

@@ -12,7 +12,7 @@ from psycopg.rows import DictRow
 
 from application.audit.ports import Finding
 from application.projections.blobs import PROJECTS, REFS, URLS
-from infrastructure.postgres.projector import lock_id
+from infrastructure.postgres.batches import lock_id
 from infrastructure.postgres.views import TableSchema, ViewSchema
 
 SCHEMA = ViewSchema(

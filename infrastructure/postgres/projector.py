@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +27,11 @@ from psycopg.sql import SQL, Identifier
 
 from application.projections.base import Projection
 from application.store import TrawlStore
-from infrastructure.postgres import views
+from infrastructure.postgres import bulk, read_ahead, views
+from infrastructure.postgres.batches import Decoded, lock_id, run_together
+from infrastructure.postgres.row_cache import RowCache
+
+__all__ = ["Effect", "Progress", "Projector", "lock_id"]  # lock_id: where other views import it
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +39,9 @@ Progress = Callable[[int], None]
 # Run after the projection applied an event, on the batch's cursor: its writes
 # (e.g. enqueuing a job) commit or roll back with the view's rows and position.
 Effect = Callable[[Cursor[DictRow], Any, views.BatchRows], None]
-
-
-def lock_id(view: str) -> int:
-    """A stable 31-bit advisory-lock id for a view name."""
-    return zlib.crc32(f"trawl-view:{view}".encode()) & 0x7FFFFFFF
+# Rows a projector keeps between batches (see row_cache): a catch-up or a
+# rebuild reads the rows of one view again and again; ~0.5-1 KB each.
+CACHE_ROWS = 50_000
 
 
 class Projector:
@@ -56,6 +57,8 @@ class Projector:
         effect: Effect | None = None,
         lag: float = 0.0,
         durable: bool = True,
+        cache_rows: int = CACHE_ROWS,
+        deferred: bool = False,
     ) -> None:
         self.store = store
         self.datastore = datastore
@@ -70,11 +73,16 @@ class Projector:
         # Rebuild and check tables need no fsync per batch: a crash loses the
         # last batches and their position together, and the replay resumes.
         self.durable = durable
+        self.cache = RowCache(cache_rows)
+        # Only for tables no one reads yet (a rebuild's): changed rows stay in
+        # the cache and are written when it is full or at the end, each once.
+        self.deferred = deferred
         self.view = schema.name + suffix
         self.channel = store.recorder.channel_name  # type: ignore[attr-defined]
         # Rendered once: only the events of interest carry their state; the
         # rest are selected too and count as read.
-        self._select_sql = (
+        self.topic_set = frozenset(projection.topics)
+        self.select_sql = (
             SQL(
                 "SELECT notification_id, originator_id, originator_version, topic,"
                 " CASE WHEN topic = ANY(%s) THEN state END AS state"
@@ -109,15 +117,8 @@ class Projector:
     def catch_up(
         self, progress: Progress | None = None, stop: threading.Event | None = None
     ) -> int:
-        total = 0
-        while not (stop and stop.is_set()):
-            count = self.run_batch()
-            total += count
-            if progress and count:
-                progress(count)
-            if count < self.batch_size:  # a short batch reached the head
-                break
-        return total
+        """Batches until a short one reaches the head; the events read."""
+        return read_ahead.catch_up([self], self.batch_size, progress, stop)
 
     def follow(
         self, stop: threading.Event, idle_timeout: float = 1.0, coalesce: float = 0.02
@@ -149,22 +150,37 @@ class Projector:
     # -- one batch -----------------------------------------------------------
 
     def _batch(self, curs: Cursor[DictRow]) -> int:
-        if not self.durable:
-            curs.execute("SET LOCAL synchronous_commit = off")
-        curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id(self.schema.name),))
-        start = views.read_position(curs, self.view)
-        notifications = self._select(curs, start)
-        if not notifications:
-            return 0
-        events = []
+        return run_together(curs, [self], self.batch_size).count
+
+    def decode(
+        self, curs: Cursor[DictRow], notifications: list[Notification], decoded: Decoded
+    ) -> list[tuple[Notification, Any]]:
+        """This view's events of `notifications`, decoded (once per event, in `decoded`
+        shared by every view of the batch); an undecodable event is parked."""
+        topics, events = self.topic_set, []
         for n in notifications:
-            if n.state:
+            if n.topic not in topics:
+                continue
+            if n.id not in decoded:
                 try:
-                    events.append((n, self.store.mapper.to_domain_event(n)))
+                    decoded[n.id] = self.store.mapper.to_domain_event(n)
                 except Exception as error:  # noqa: BLE001 - undecodable is poison too
-                    self._park(curs, n, error)
-        rows = views.BatchRows(curs, self.schema, self.suffix)
-        rows.load(key for _, event in events for key in self.projection.keys(event))
+                    decoded[n.id] = error
+            event = decoded[n.id]
+            if isinstance(event, Exception):
+                self._park(curs, n, event)
+            else:
+                events.append((n, event))
+        return events
+
+    def apply(
+        self, curs: Cursor[DictRow], events: list[tuple[Notification, Any]]
+    ) -> views.BatchRows | None:
+        """Apply decoded events to the view's rows; a failing event is parked.
+        The batch's rows as written (None when applied one by one)."""
+        rows = views.BatchRows(curs, self.schema, self.suffix, self.cache, self.deferred)
+        keys = self.projection.keys
+        rows.load(key for _, event in events for key in keys(event))
         curs.execute("SAVEPOINT batch")
         try:
             for _, event in events:
@@ -172,9 +188,31 @@ class Projector:
             rows.flush()
         except Exception:  # noqa: BLE001 - find and park the poison event
             curs.execute("ROLLBACK TO SAVEPOINT batch")
+            self.write_deferred(curs)  # the tables must hold every row: one by one reads them
+            self.cache.forget()
             self._one_by_one(curs, events)
-        views.write_position(curs, self.view, notifications[-1].id)
-        return len(notifications)
+            return None
+        return rows
+
+    def write_deferred(self, curs: Cursor[DictRow]) -> None:
+        """Write the rows deferred so far (COPY while the tables hold none of ours)."""
+        cache = self.cache
+        if not cache.unwritten:
+            return
+        changed = {entry: cache.rows[entry] for entry in cache.unwritten}
+        copied = not cache.written and all(
+            bulk.copy_rows(curs, spec, self.suffix, rows)
+            for spec in self.schema.tables
+            if (rows := [r for (t, _), r in changed.items() if t == spec.name and r is not None])
+        )
+        if not copied:  # a table refused COPY (rolled back): write them all the usual way
+            batch = views.BatchRows(curs, self.schema, self.suffix)
+            batch.write(changed)
+            batch.flush()
+        cache.unwritten.clear()
+        cache.written = True
+        if cache.full:
+            cache.rows.clear()
 
     def _apply(self, curs: Cursor[DictRow], event: Any, rows: views.BatchRows) -> None:
         self.projection.process(event, rows)
@@ -200,20 +238,3 @@ class Projector:
             " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
             (self.view, notification.id, notification.topic, repr(error)[:2000]),
         )
-
-    def _select(self, curs: Cursor[DictRow], start: int) -> list[Notification]:
-        curs.execute(
-            self._select_sql,
-            (list(self.projection.topics), start, self.batch_size),
-            prepare=True,
-        )
-        return [
-            Notification(
-                id=row["notification_id"],
-                originator_id=row["originator_id"],
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=bytes(row["state"]) if row["state"] is not None else b"",
-            )
-            for row in curs.fetchall()
-        ]

@@ -18,7 +18,8 @@ from psycopg.sql import SQL, Identifier
 
 from application.audit.ports import Finding, Progress
 from infrastructure.postgres import views
-from infrastructure.postgres.projector import Projector, lock_id
+from infrastructure.postgres.batches import lock_id
+from infrastructure.postgres.projector import Projector
 
 CHECK = "__check"
 SHOWN = 20  # differences listed per table; all are counted

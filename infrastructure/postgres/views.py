@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from application.projections.base import Key, Row
+from infrastructure.postgres.row_cache import RowCache
+from infrastructure.postgres.updates import columns_of, update_changed
 
 POSITIONS_DDL = (
     "CREATE TABLE IF NOT EXISTS trawl_view_positions ("
@@ -32,6 +34,7 @@ POSITIONS_DDL = (
     " PRIMARY KEY (view, position))",
 )
 CHANNEL = "trawl_views"
+_UNSEEN: Any = object()  # a dict.get default: "no entry", unlike None ("no row")
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class TableSchema:
             for c in self.key  # type: ignore[arg-type]
         )
 
-    def ddl(self, suffix: str) -> list[Composed]:
+    def ddl(self, suffix: str, indexes: bool = True) -> list[Composed]:
         table = Identifier(self.name + suffix)
         columns = SQL(", ").join(
             SQL("{} {}").format(Identifier(c), SQL(t))
@@ -71,15 +74,18 @@ class TableSchema:
             for c, t in self.columns
             if c not in self.key
         ]
-        for number, index in enumerate(self.indexes):
-            statements.append(
-                SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
-                    Identifier(f"{self.name}{suffix}_ix{number}"),
-                    table,
-                    SQL(index),  # type: ignore[arg-type]
-                )
+        return statements + (self.index_ddl(suffix) if indexes else [])
+
+    def index_ddl(self, suffix: str) -> list[Composed]:
+        """The secondary indexes (a rebuild builds them once its tables are full)."""
+        return [
+            SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                Identifier(f"{self.name}{suffix}_ix{number}"),
+                Identifier(self.name + suffix),
+                SQL(index),  # type: ignore[arg-type]
             )
-        return statements
+            for number, index in enumerate(self.indexes)
+        ]
 
 
 @dataclass(frozen=True)
@@ -97,14 +103,24 @@ class ViewSchema:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def create_view(curs: Cursor[DictRow], schema: ViewSchema, suffix: str = "") -> None:
+def create_view(
+    curs: Cursor[DictRow], schema: ViewSchema, suffix: str = "", indexes: bool = True
+) -> None:
+    """The view's tables (secondary indexes too unless `indexes` is False:
+    a rebuild adds them once its tables are full, see `create_indexes`)."""
     for table in schema.tables:
-        for statement in table.ddl(suffix):
+        for statement in table.ddl(suffix, indexes):
             curs.execute(statement)
     curs.execute(
         "INSERT INTO trawl_view_positions (view, shape) VALUES (%s, %s) ON CONFLICT DO NOTHING",
         (schema.name + suffix, schema.shape),
     )
+
+
+def create_indexes(curs: Cursor[DictRow], schema: ViewSchema, suffix: str) -> None:
+    for table in schema.tables:
+        for statement in table.index_ddl(suffix):
+            curs.execute(statement)
 
 
 def stored_shape(curs: Cursor[DictRow], view: str) -> str | None:
@@ -119,19 +135,33 @@ def drop_view(curs: Cursor[DictRow], schema: ViewSchema, suffix: str) -> None:
     curs.execute("DELETE FROM trawl_view_positions WHERE view = %s", (schema.name + suffix,))
 
 
+def read_mark(curs: Cursor[DictRow], view: str) -> tuple[int, str]:
+    """The view's position and the id of the transaction that last wrote it."""
+    curs.execute(
+        "SELECT position, xmin::text AS mark FROM trawl_view_positions WHERE view = %s", (view,)
+    )
+    row = curs.fetchone()
+    return (int(row["position"]), row["mark"]) if row else (0, "")
+
+
 def read_position(curs: Cursor[DictRow], view: str) -> int:
     curs.execute("SELECT position FROM trawl_view_positions WHERE view = %s", (view,))
     row = curs.fetchone()
     return int(row["position"]) if row else 0
 
 
-def write_position(curs: Cursor[DictRow], view: str, position: int) -> None:
+def write_position(curs: Cursor[DictRow], view: str, position: int, notify: bool = True) -> str:
+    """Move the view's position; the new mark (this transaction's id, see read_mark).
+    `notify` wakes the processes waiting for the view (none wait for a rebuild's)."""
     curs.execute(
-        "UPDATE trawl_view_positions SET position = %s, updated_at = now() WHERE view = %s",
+        "UPDATE trawl_view_positions SET position = %s, updated_at = now() WHERE view = %s"
+        " RETURNING xmin::text AS mark",
         (position, view),
     )
-    # Delivered at commit: wakes every API process waiting for this position.
-    curs.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{view}:{position}"))
+    row = curs.fetchone()
+    if notify:  # delivered at commit: wakes every API process waiting for this position
+        curs.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{view}:{position}"))
+    return row["mark"] if row else ""
 
 
 @dataclass
@@ -141,39 +171,88 @@ class BatchRows:
     curs: Cursor[DictRow]
     schema: ViewSchema
     suffix: str = ""
+    cache: RowCache | None = None  # rows known from earlier batches (a valid cache)
+    defer: bool = False  # flush() writes only wipes; the changed rows stay in `dirty`
     _rows: dict[tuple[str, Key], Row | None] = field(default_factory=dict)
     _dirty: set[tuple[str, Key]] = field(default_factory=set)
     _wiped: list[tuple[str, str, Any]] = field(default_factory=list)
+    _stored: dict[tuple[str, Key], Row] = field(default_factory=dict)  # rows as in the tables
+    wiped: list[tuple[str, str, Any]] = field(default_factory=list)  # every wipe of the batch
 
     def load(self, wanted: Iterable[tuple[str, Key]]) -> None:
         by_table: dict[str, list[Key]] = {}
-        for table, key in wanted:
-            if (table, key) not in self._rows:
-                self._rows[(table, key)] = None
-                by_table.setdefault(table, []).append(key)
+        known = self.cache.rows if self.cache is not None else {}
+        rows, wiped = self._rows, self.wiped
+        # Rows as stored, for updates of their changed columns (deferred rows are not flushed).
+        stored: dict[tuple[str, Key], Row] = {} if self.defer else self._stored
+        for entry in wanted:  # one lookup per dict: hashing UUID keys is not cheap
+            if entry in rows:
+                continue
+            row = known.get(entry, _UNSEEN)
+            if row is _UNSEEN:
+                rows[entry] = None
+                by_table.setdefault(entry[0], []).append(entry[1])
+                continue
+            # Rows are never changed in place (get/put copy), so sharing is safe.
+            if wiped and row is not None and self._is_wiped(entry[0], row):
+                row = None
+            rows[entry] = row
+            if row is not None:
+                stored[entry] = row
         for table, keys in by_table.items():
             spec = self.schema.table(table)
             key_columns = SQL(", ").join(map(Identifier, spec.key))
-            self.curs.execute(
-                SQL("SELECT * FROM {} WHERE ({}) IN (SELECT * FROM unnest({}))").format(
-                    Identifier(table + self.suffix), key_columns, spec.key_arrays()
-                ),
-                [list(column) for column in zip(*keys, strict=True)],
-            )
-            for row in self.curs.fetchall():
+            names = [c for c, _ in spec.columns]
+            positions = [names.index(c) for c in spec.key]
+            # Plain tuples zipped with the column names: cheaper than dict rows.
+            with self.curs.connection.cursor(row_factory=tuple_row) as raw:
+                raw.execute(
+                    SQL("SELECT {} FROM {} WHERE ({}) IN (SELECT * FROM unnest({}))").format(
+                        SQL(", ").join(map(Identifier, names)),
+                        Identifier(table + self.suffix),
+                        key_columns,
+                        spec.key_arrays(),
+                    ),
+                    [list(column) for column in zip(*keys, strict=True)],
+                )
+                found = raw.fetchall()
+            gone = [(names.index(c), v) for t, c, v in self._wiped if t == table]
+            for values in found:
                 # A row wiped earlier in this batch stays gone, even if first read now.
-                if not any(t == table and row[c] == v for t, c, v in self._wiped):
-                    self._rows[(table, tuple(row[c] for c in spec.key))] = dict(row)
+                if gone and any(values[i] == v for i, v in gone):
+                    continue
+                entry = (table, tuple(values[i] for i in positions))
+                self._rows[entry] = self._stored[entry] = dict(zip(names, values, strict=True))
+
+    def _is_wiped(self, table: str, row: Row) -> bool:
+        return any(t == table and row.get(c) == v for t, c, v in self.wiped)
+
+    @property
+    def dirty(self) -> set[tuple[str, Key]]:
+        return self._dirty
+
+    def write(self, rows: dict[tuple[str, Key], Row | None]) -> None:
+        """Write these rows (None = delete) with the next `flush()`."""
+        self._rows.update(rows)
+        self._dirty.update(rows)
+
+    @property
+    def rows(self) -> dict[tuple[str, Key], Row | None]:
+        """Every row this batch read or wrote, as it is after `flush()`."""
+        return self._rows
 
     def get(self, table: str, key: Key) -> Row | None:
-        if (table, key) not in self._rows:  # not announced by keys(): load it now
-            self.load([(table, key)])
-        row = self._rows.get((table, key))
-        return dict(row) if row is not None else None
+        entry = (table, key)
+        row = self._rows.get(entry, _UNSEEN)
+        if row is _UNSEEN:  # not announced by keys(): load it now
+            self.load([entry])
+            row = self._rows[entry]
+        return dict(row) if row is not None else None  # type: ignore[arg-type]
 
     def put(self, table: str, key: Key, row: Row) -> None:
-        self._rows[(table, key)] = dict(row)
-        self._dirty.add((table, key))
+        entry = (table, key)
+        self._rows[entry] = dict(row)
+        self._dirty.add(entry)
 
     def delete(self, table: str, key: Key) -> None:
         self._rows[(table, key)] = None
@@ -185,6 +264,7 @@ class BatchRows:
                 self._rows[(name, key)] = None
                 self._dirty.discard((name, key))
         self._wiped.append((table, column, value))
+        self.wiped.append((table, column, value))
 
     def flush(self) -> None:
         for table, column, value in self._wiped:
@@ -195,15 +275,36 @@ class BatchRows:
                 (value,),
             )
         self._wiped.clear()
+        if self.defer:
+            return
+        # After a wipe, a row read before it may be gone: upsert everything.
+        stored = {} if self.wiped else self._stored
         for spec in self.schema.tables:
-            changed = [(k, self._rows[(t, k)]) for t, k in self._dirty if t == spec.name]
-            upserts = [row for _, row in changed if row is not None]
-            deletes = [key for key, row in changed if row is None]
-            if deletes:
-                self._delete(spec, deletes)
-            if upserts:
-                self._upsert(spec, upserts)
+            self._write(spec, stored)
+        for entry in self._dirty:  # what the tables hold now
+            if (row := self._rows[entry]) is None:
+                self._stored.pop(entry, None)
+            else:
+                self._stored[entry] = row
         self._dirty.clear()
+
+    def _write(self, spec: TableSchema, stored: dict[tuple[str, Key], Row]) -> None:
+        upserts, updates, deletes = [], [], []
+        for entry in self._dirty:
+            if entry[0] == spec.name:
+                row, before = self._rows[entry], stored.get(entry)
+                if row is None:
+                    deletes.append(entry[1])
+                elif before is None:
+                    upserts.append(row)
+                else:
+                    updates.append((before, row))
+        if deletes:
+            self._delete(spec, deletes)
+        if updates:  # rows known to exist: only their changed columns
+            upserts += update_changed(self.curs, spec, self.suffix, updates)
+        if upserts:
+            self._upsert(spec, upserts)
 
     def _delete(self, spec: TableSchema, keys: list[Key]) -> None:
         self.curs.execute(
@@ -233,5 +334,4 @@ class BatchRows:
             key=SQL(", ").join(map(Identifier, spec.key)),
             updates=SQL(", ").join(SQL("{0} = EXCLUDED.{0}").format(Identifier(c)) for c in others),
         )
-        columns: list[list[Any]] = [[row.get(c) for row in rows] for c in names]
-        self.curs.execute(statement, columns)
+        self.curs.execute(statement, columns_of(rows, names))

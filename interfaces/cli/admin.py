@@ -6,19 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-
 from domain.common import Context
 from infrastructure.lancedb.projector import SearchProjector
 from infrastructure.lancedb.rebuild import rebuild_search
-from infrastructure.postgres.rebuild import rebuild
+from infrastructure.postgres.rebuild import rebuild_all
 from infrastructure.settings import reference_markdown
 from interfaces.cli.progress import bar
 from interfaces.cli.runtime import add_data_dir, settings_from, trawl
@@ -94,26 +85,18 @@ def run_rebuild(args: argparse.Namespace) -> int:
                 f"unknown view(s): {', '.join(unknown)}; known: {', '.join(known)}", file=sys.stderr
             )
             return 2
-        for name in wanted:
-            with Progress(
-                TextColumn(f"rebuild {name}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-            ) as bar:
-                task = bar.add_task(name, total=app.store.head() or 1)
-
-                def report(done: int, total: int, task: Any = task, bar: Progress = bar) -> None:
-                    bar.update(task, completed=done, total=total)
-
-                chosen = known[name]
-                if isinstance(chosen, SearchProjector):
-                    count = rebuild_search(chosen, report)
-                else:
-                    count = rebuild(chosen, report)
-            print(f"rebuilt {name}: {count} events read, swapped in", flush=True)
+        searches = [known[name] for name in wanted if isinstance(known[name], SearchProjector)]
+        views = [known[name] for name in wanted if not isinstance(known[name], SearchProjector)]
+        if views:
+            label = ", ".join(view.view for view in views)
+            with bar(f"rebuild {label}", app.store.head()) as advance:
+                # One pass over the log feeds every wanted view (each event decoded once).
+                count = rebuild_all(views, lambda done, _: advance(done, done))
+            print(f"rebuilt {label}: {count} events read, swapped in", flush=True)
+        for search in searches:
+            with bar(f"rebuild {search.view}", app.store.head()) as advance:
+                count = rebuild_search(search, lambda done, _: advance(done, done))
+            print(f"rebuilt {search.view}: {count} events read, swapped in", flush=True)
     return 0
 
 

@@ -45,3 +45,18 @@ def test_forget_and_the_deletion_report_from_the_command_line(
     assert main(["audit", "deletion-report", str(project)]) == 0
     out = capsys.readouterr().out
     assert "URLs it ever had: 1" in out and "[ok] Postgres views" in out
+
+
+def test_rebuild_from_the_command_line_swaps_in_every_view_at_once(
+    trawl: Trawl, url: str, cli: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    trawl.projects.create(new_caller(), "Rebuilt")
+    for projector in trawl.projectors:
+        projector.catch_up()
+    execute(url, "UPDATE projects SET name = 'Edited'")
+
+    assert main(["rebuild"]) == 0
+
+    out = capsys.readouterr().out
+    assert "rebuilt projects, access, urls, blobs, scheduler: 1 events read" in out
+    assert main(["rebuild", "--check"]) == 0

@@ -113,3 +113,28 @@ def test_a_row_read_after_delete_all_is_not_written_back(curs: psycopg.Cursor[Di
     batch.flush()
 
     assert stored(curs) == set()
+
+
+def versions(curs: psycopg.Cursor[DictRow]) -> dict[str, tuple[str, str]]:
+    """Each row's role and the transaction that last wrote it."""
+    curs.execute("SELECT principal, role, xmin::text AS x FROM test_grants")
+    return {r["principal"]: (r["role"], r["x"]) for r in curs.fetchall()}
+
+
+def test_rows_read_are_updated_only_where_they_changed(curs: psycopg.Cursor[DictRow]) -> None:
+    project = uuid.uuid4()
+    seed(curs, grant(project, "user:a"), grant(project, "user:b"))
+    curs.connection.commit()
+    before = versions(curs)
+    batch = BatchRows(curs, SCHEMA)
+    batch.load([("test_grants", (project, "user:a")), ("test_grants", (project, "user:b"))])
+    for principal, role in (("user:a", "viewer"), ("user:b", "editor")):  # a: unchanged
+        row = batch.get("test_grants", (project, principal))
+        assert row is not None
+        batch.put("test_grants", (project, principal), {**row, "role": role})
+    batch.flush()
+    curs.connection.commit()
+
+    after = versions(curs)
+    assert after["user:a"] == before["user:a"]  # not written at all
+    assert after["user:b"][0] == "editor" and after["user:b"][1] != before["user:b"][1]

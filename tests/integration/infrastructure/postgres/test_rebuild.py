@@ -5,9 +5,10 @@ from typing import Any
 import pytest
 
 from application.auth.principal import Caller
+from infrastructure.postgres import rebuild as rebuild_module
 from infrastructure.postgres.projector import Projector
 from infrastructure.postgres.projects_view import PostgresProjectsView
-from infrastructure.postgres.rebuild import rebuild
+from infrastructure.postgres.rebuild import rebuild, rebuild_all
 from interfaces.bootstrap import Trawl
 from tests.integration.infrastructure.postgres.helpers import (
     execute,
@@ -46,6 +47,11 @@ def tables_and_indexes(url: str, prefix: str) -> tuple[set[str], set[str]]:
         url, "SELECT indexname FROM pg_indexes WHERE tablename LIKE %s", (prefix + "%",)
     )
     return {r["tablename"] for r in tables}, {r["indexname"] for r in indexes}
+
+
+def postgres_views(trawl: Trawl) -> list[Projector]:
+    """The Postgres views' projectors (not the search index's)."""
+    return [p for p in trawl.projectors if isinstance(p, Projector)]
 
 
 def catch_up_all(trawl: Trawl) -> None:
@@ -106,11 +112,9 @@ def test_rebuild_replaces_rows_the_log_does_not_justify(trawl: Trawl, url: str) 
 
 def test_rebuild_reports_progress_up_to_the_events_read(trawl: Trawl) -> None:
     history(trawl, new_caller())
-    live = projector(trawl)
-    small = Projector(live.store, live.datastore, live.projection, live.schema, batch_size=4)
     reports: list[tuple[int, int]] = []
 
-    read = rebuild(small, lambda done, total: reports.append((done, total)))
+    read = rebuild(projector(trawl), lambda done, total: reports.append((done, total)), 4)
 
     assert len(reports) >= 3
     assert [done for done, _ in reports] == sorted(done for done, _ in reports)
@@ -194,3 +198,30 @@ def test_a_rebuild_beside_a_live_projector_and_writers_loses_nothing(trawl: Traw
 
     view = PostgresProjectsView(projector(trawl).datastore)
     assert {p.id for p in view.visible_to(owner.principal_key, 1000, None)} == ids
+
+
+def test_every_view_rebuilt_in_one_pass_equals_its_live_view(trawl: Trawl, url: str) -> None:
+    history(trawl, new_caller(), count=9)
+    catch_up_all(trawl)
+    tables = [(t.name, ", ".join(t.key)) for p in postgres_views(trawl) for t in p.schema.tables]
+    live = {name: rows(url, name, key) for name, key in tables}
+
+    read = rebuild_all(postgres_views(trawl))
+
+    assert read == trawl.store.head()
+    assert {name: rows(url, name, key) for name, key in tables} == live
+    assert any(live.values())
+
+
+def test_a_rebuild_whose_rows_overflow_memory_writes_them_as_it_goes(
+    trawl: Trawl, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history(trawl, new_caller(), count=12)
+    catch_up_all(trawl)
+    live_rows = rows(url, "access_grants", "project_id, principal")
+    monkeypatch.setattr(rebuild_module, "CACHE_ROWS", 3)  # written (upserts) every batch or so
+
+    rebuild_all(postgres_views(trawl), batch_size=5)
+
+    assert rows(url, "access_grants", "project_id, principal") == live_rows
+    assert len(live_rows) == 11  # the last project was deleted
