@@ -12,8 +12,10 @@ replaced by the executor breaking and a fresh pool on the next call.
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
 import time
+import types
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -54,10 +56,20 @@ class PooledExtractor:
             raise
 
     def warm(self) -> None:
-        """Start every child now (in the background), not on the first pages."""
+        """Start every child now (in the background), not on the first pages.
+
+        The children are spawned without the parent's `__main__` (`trawl`,
+        which would import the whole application into each of them): they
+        need only this module and trafilatura.
+        """
         pool = self._executor()
-        for _ in range(self.processes):
-            pool.submit(_ready, 0.2)
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            for _ in range(self.processes):
+                pool.submit(_ready, 0.2)
+        finally:
+            sys.modules["__main__"] = main
 
     def close(self) -> None:
         with self._lock:
