@@ -2,11 +2,12 @@
 
 It never embeds: `Vectorized` names the vectors blob, the chunks come from
 the Url at that event's version, and their texts are slices of the extracted
-text blob. Per event, LanceDB commits first (one `merge_insert` per URL
-version, vanished chunks deleted in the same commit; deletes by URL or
-project), THEN the position and `trawl_search_urls` are written in one
-Postgres transaction, so a crash in between replays the event harmlessly
-(the merge and the deletes are idempotent). A Postgres advisory lock, held
+text blob. LanceDB commits first (one `merge_insert` per table for the
+URL versions a batch gathered, each URL's vanished chunks deleted in the
+same commit; deletes by URL or project in log order), THEN the positions and
+`trawl_search_urls` are written in one Postgres transaction, so a crash in
+between replays the events harmlessly (the merges and the deletes are
+idempotent). A Postgres advisory lock, held
 for one batch at a time, keeps one writer per generation across processes.
 """
 
@@ -16,7 +17,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import pyarrow as pa  # type: ignore[import-untyped]
 from eventsourcing.postgres import PostgresDatastore
@@ -143,26 +146,46 @@ class SearchProjector:
             )
             found = curs.fetchall()
         generation = self.generation()
+        pending = _Pending()
         for row in found:
             try:
                 event = self.store.mapper.to_domain_event(_notification(row))
-                writes = self._apply(event, generation, conn)
+                if isinstance(event, Project.Deleted | Url.Removed):
+                    self._flush(conn, pending)  # deletions apply in log order
+                writes = self._apply(event, generation, conn, pending)
             except Exception as error:  # noqa: BLE001 - parked, visible, retryable
                 log.error("view %s parked event %s: %s", self.view, row["notification_id"], error)
                 writes = [lambda c, row=row, error=error: _park(c, self.view, row, error)]
-            with conn.transaction():
-                curs = conn.cursor()
-                for write in writes:
-                    write(curs)
-                views.write_position(curs, self.view, int(row["notification_id"]))
+            pending.writes += writes
+            pending.position = int(row["notification_id"])
+        self._flush(conn, pending)
         end = head if len(found) < self.batch_size else int(found[-1]["notification_id"])
         if end > start:
             with conn.transaction():
                 views.write_position(conn.cursor(), self.view, end)
         return max(len(found), 1 if end > start else 0)
 
-    def _apply(self, event: Any, generation: int, conn: Connection[DictRow]) -> list[Any]:
-        """Write LanceDB now; answer the Postgres writes that follow the commit."""
+    def _flush(self, conn: Connection[DictRow], pending: _Pending) -> None:
+        """The URLs gathered so far: one LanceDB commit per table, then their
+        Postgres rows and the position in one transaction."""
+        for (name, dimensions), urls in pending.rows.items():
+            self.tables.upsert_urls(name, dimensions, urls)
+        if pending.position is not None:
+            with conn.transaction():
+                curs = conn.cursor()
+                # LanceDB committed first; a position lost in a crash replays
+                # the events harmlessly, so this need not wait for the flush.
+                curs.execute("SET LOCAL synchronous_commit = off")
+                for write in pending.writes:
+                    write(curs)
+                views.write_position(curs, self.view, pending.position)
+        pending.clear()
+
+    def _apply(
+        self, event: Any, generation: int, conn: Connection[DictRow], pending: _Pending
+    ) -> list[Any]:
+        """Delete in LanceDB now, or gather the URL's rows for the next commit;
+        answer the Postgres writes that follow the commit."""
         s = self.suffix
         names = self.tables.names(generation)
         if isinstance(event, Project.Deleted):
@@ -179,11 +202,11 @@ class SearchProjector:
         for model in models:
             held = url.vectors_for(model)
             if held is not None:
-                self._index(url, model, held, generation)
+                self._index(url, model, held, generation, pending)
                 writes.append(_indexed(s, url, model, held))
         return writes
 
-    def _index(self, url: Url, model: str, held: Any, generation: int) -> None:
+    def _index(self, url: Url, model: str, held: Any, generation: int, pending: _Pending) -> None:
         chunking = url.chunkings[held.version]
         text = self.blobs.get(url.texts[held.version].text_key).decode("utf-8", "surrogatepass")
         matrix = vectors.decode(self.blobs.get(held.vectors_key))
@@ -207,7 +230,21 @@ class SearchProjector:
             schema=lance.schema(held.dimensions),
         )
         name = lance.table_name(model, generation)
-        self.tables.upsert_url(name, held.dimensions, url.id, rows)
+        # A later version of the same URL in this batch replaces the earlier rows.
+        pending.rows.setdefault((name, held.dimensions), {})[url.id] = rows
+
+
+@dataclass
+class _Pending:
+    """What a batch gathered since its last commit: rows per (table, dimensions)
+    and URL, and the Postgres writes up to `position`."""
+
+    rows: dict[tuple[str, int], dict[UUID, pa.Table]] = field(default_factory=dict)
+    writes: list[Any] = field(default_factory=list)
+    position: int | None = None
+
+    def clear(self) -> None:
+        self.rows, self.writes, self.position = {}, [], None
 
 
 def _indexed(suffix: str, url: Url, model: str, held: Any) -> Callable[[Any], None]:

@@ -74,6 +74,7 @@ class LanceTables:
             uri, storage_options=storage_options, read_consistency_interval=timedelta(0)
         )
         self._open: dict[str, Any] = {}
+        self._indexed: set[str] = set()  # tables whose scalar and FTS indexes exist
         self._lock = threading.Lock()
 
     def names(self, generation: int | None = None) -> list[str]:
@@ -101,6 +102,7 @@ class LanceTables:
     def drop(self, name: str) -> None:
         with self._lock:
             self._open.pop(name, None)
+            self._indexed.discard(name)
             self.db.drop_table(name, ignore_missing=True)  # type: ignore[call-arg]
 
     def upsert_url(self, name: str, dimensions: int, url_id: UUID, rows: pa.Table) -> None:
@@ -120,6 +122,29 @@ class LanceTables:
             raise RuntimeError(f"merge of {url_id} wrote {result}, expected {rows.num_rows} rows")
         self.ensure_indexes(table)
 
+    def upsert_urls(self, name: str, dimensions: int, urls: dict[UUID, pa.Table]) -> None:
+        """Each URL's chunks become exactly its rows, all URLs in ONE commit."""
+        if len(urls) == 1:
+            [(url_id, rows)] = urls.items()
+            self.upsert_url(name, dimensions, url_id, rows)
+            return
+        table = self.get(name) or self.create(name, dimensions)
+        rows = pa.concat_tables(list(urls.values()))
+        scope = " OR ".join(url_filter(url_id) for url_id in urls)
+        if rows.num_rows == 0:
+            table.delete(scope)
+            return
+        result = (
+            table.merge_insert("chunk_id")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .when_not_matched_by_source_delete(scope)
+            .execute(rows)
+        )
+        if result.num_inserted_rows + result.num_updated_rows != rows.num_rows:
+            raise RuntimeError(f"merge of {len(urls)} URLs wrote {result}, not {rows.num_rows}")
+        self.ensure_indexes(table)
+
     def delete(self, names: Sequence[str], where: str) -> None:
         for name in names:
             table = self.get(name)
@@ -128,10 +153,13 @@ class LanceTables:
 
     def ensure_indexes(self, table: Any) -> None:
         """BTree on the filter columns and FTS on text (needed by hybrid); once each."""
+        if table.name in self._indexed:  # listing indexes costs more than a small merge
+            return
         have = {tuple(index.columns) for index in table.list_indices()}
         for column, config in (("project_id", BTree()), ("url_id", BTree()), ("text", FTS())):
             if (column,) not in have:
                 table.create_index(column, config=config)
+        self._indexed.add(table.name)
 
     def maintain(self, name: str, retention: timedelta = timedelta(hours=1)) -> None:
         """Background upkeep: an ANN index past the threshold, then optimize and clean up."""
