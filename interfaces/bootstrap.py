@@ -452,7 +452,9 @@ def _wire_ingestion(
     trawl.every(WATCHDOG_SECONDS, lambda: _watchdog(queue), "watchdog")
     references = blobs_view.PostgresBlobReferences(datastore)
     retention = timedelta(seconds=settings.blob_retention_seconds)
-    trawl.sweep_blobs = lambda: sweep(references, blobs, retention)
+    trawl.sweep_blobs = lambda: sweep(
+        references, blobs, retention, forget_cached=vectorizer.cache.forget
+    )
     trawl.blob_references = references
 
 

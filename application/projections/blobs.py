@@ -1,7 +1,8 @@
 """Which blobs the log still needs: the references of every URL version.
 
 Table `blob_refs` holds one row per (blob key, url): the raw page of each
-fetched version, its extracted text, and its vectors (one blob per model).
+fetched version, its extracted text, its vectors (one blob per model), and
+the cached vectors of its chunks' texts (key `vector-cache/<text hash>`).
 `blob_urls` says when a URL stopped needing its blobs (removed; revived
 clears it) and `blob_projects` when its project was deleted. A blob is
 garbage once EVERY URL referencing it has been released (removed, or its
@@ -21,6 +22,9 @@ from domain.projects.aggregate import Project
 from domain.urls.aggregate import Url
 
 REFS, URLS, PROJECTS = "blob_refs", "blob_urls", "blob_projects"
+# Cached vectors are referenced like blobs, under this key prefix + the chunk's
+# text hash: the sweep forgets them from the vector cache instead of the store.
+CACHED = "vector-cache/"
 
 
 def _topics(*classes: type[Any]) -> tuple[str, ...]:
@@ -33,6 +37,7 @@ class BlobsProjection(Projection):
         Url.Added,
         Url.Fetched,
         Url.TextExtracted,
+        Url.Chunked,
         Url.Vectorized,
         Url.Removed,
         Url.Revived,
@@ -68,6 +73,11 @@ class BlobsProjection(Projection):
     @process.register
     def text_extracted(self, event: Url.TextExtracted, rows: Rows) -> None:
         self._ref(rows, event.text_key, event.originator_id)
+
+    @process.register
+    def chunked(self, event: Url.Chunked, rows: Rows) -> None:
+        for chunk in event.chunks:  # (id, ordinal, start, end, text hash)
+            self._ref(rows, CACHED + chunk[4], event.originator_id)
 
     @process.register
     def vectorized(self, event: Url.Vectorized, rows: Rows) -> None:

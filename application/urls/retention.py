@@ -17,10 +17,12 @@ it). The window is the worker's few milliseconds after the write.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
 
 from application.ports import BlobStore
+from application.projections.blobs import CACHED
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +46,16 @@ def sweep(
     blobs: BlobStore,
     retention: timedelta,
     batch: int = 500,
+    forget_cached: Callable[[list[str]], None] = lambda _: None,
 ) -> int:
-    """Delete every garbage blob; the number deleted."""
+    """Delete every garbage blob and cached vector; the number deleted."""
     deleted = 0
     while keys := references.release_garbage(retention, batch):
+        cached = [key.removeprefix(CACHED) for key in keys if key.startswith(CACHED)]
+        forget_cached(cached)  # the vector cache, for every model
         for key in keys:
-            blobs.delete(key)
+            if not key.startswith(CACHED):
+                blobs.delete(key)
         deleted += len(keys)
         if len(keys) < batch:
             break

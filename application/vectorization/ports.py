@@ -60,6 +60,10 @@ class VectorCache(Protocol):
         """Remember vectors (first write wins: they are equal anyway)."""
         ...
 
+    def forget(self, text_hashes: Sequence[str]) -> None:
+        """Drop the vectors of these texts, for every model (blob retention)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Hit:

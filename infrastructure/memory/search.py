@@ -58,6 +58,10 @@ class MemoryVectorCache:
         for text_hash, vector in vectors.items():
             self.vectors.setdefault((model_id, text_hash), vector)
 
+    def forget(self, text_hashes: Sequence[str]) -> None:
+        gone = set(text_hashes)
+        self.vectors = {key: v for key, v in self.vectors.items() if key[1] not in gone}
+
 
 class MemorySearchIndex:
     """Brute force over `(project, hit, vector)` entries a test puts in `entries`."""

@@ -131,5 +131,6 @@ class BlobDeletionCheck:
         return Finding(
             self.name,
             False,
-            f"{row['urls']} URLs still hold {row['keys']} blobs: {when}, then swept",
+            f"{row['urls']} URLs still hold {row['keys']} blobs or cached vectors: {when},"
+            " then swept",
         )

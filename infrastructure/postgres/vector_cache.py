@@ -58,3 +58,12 @@ class PostgresVectorCache:
                 " SELECT %s, * FROM unnest(%s::text[], %s::bytea[]) ON CONFLICT DO NOTHING",
                 (model_id, hashes, blobs),
             )
+
+    def forget(self, text_hashes: Sequence[str]) -> None:
+        """Drop the cached vectors of these texts, for every model (retention)."""
+        if not text_hashes:
+            return
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                "DELETE FROM trawl_vector_cache WHERE text_hash = ANY(%s)", (list(text_hashes),)
+            )
