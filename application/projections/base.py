@@ -103,3 +103,8 @@ class DictRows:
         rows = self.tables.get(table, {})
         for key in [k for k, row in rows.items() if row.get(column) == value]:
             del rows[key]
+
+
+def topics_of(*classes: type[Any]) -> tuple[str, ...]:
+    """The stored topics of these event classes (what a projection subscribes to)."""
+    return tuple(getattr(cls, "TOPIC") for cls in classes)  # noqa: B009

@@ -17,7 +17,7 @@ from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 
-from application.projections.base import Key, Projection, Rows, dispatchmethod
+from application.projections.base import Key, Projection, Rows, dispatchmethod, topics_of
 from domain.projects.aggregate import Project
 from domain.urls.aggregate import Url
 
@@ -27,13 +27,9 @@ REFS, URLS, PROJECTS = "blob_refs", "blob_urls", "blob_projects"
 CACHED = "vector-cache/"
 
 
-def _topics(*classes: type[Any]) -> tuple[str, ...]:
-    return tuple(getattr(cls, "TOPIC") for cls in classes)  # noqa: B009
-
-
 class BlobsProjection(Projection):
     name = "blobs"
-    topics = _topics(
+    topics = topics_of(
         Url.Added,
         Url.Fetched,
         Url.TextExtracted,

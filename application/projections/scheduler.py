@@ -26,7 +26,7 @@ from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 
-from application.projections.base import Key, Projection, Rows, dispatchmethod
+from application.projections.base import Key, Projection, Rows, dispatchmethod, topics_of
 from domain.projects.aggregate import Project
 from domain.urls.aggregate import Url
 
@@ -50,13 +50,9 @@ def host_of(url: str) -> str | None:
     return urlsplit(url).hostname
 
 
-def _topics(*classes: type[Any]) -> tuple[str, ...]:
-    return tuple(getattr(cls, "TOPIC") for cls in classes)  # noqa: B009
-
-
 class SchedulerProjection(Projection):
     name = "scheduler"
-    topics = _topics(
+    topics = topics_of(
         Url.Added,
         Url.Revived,
         Url.FetchScheduled,

@@ -282,11 +282,12 @@ class Pipeline:
         """
         ctx = Context(ACTOR, uuid.uuid4().hex)
         try:
-            if version is None:
-                version = self.store.load(Url, url_id).current_version
+            url = self.store.load(Url, url_id)
+            if version is None:  # a re-chunk: whatever version is current
+                version = url.current_version
                 if version is None:
                     return Next(DONE)
-            url = self._current(url_id, version)
+            _check_current(url, version)
             if settings is None:
                 settings = self.store.load(Project, url.project_id).settings.chunking
             text = url.texts.get(version)
@@ -357,12 +358,16 @@ class Pipeline:
             return Next(STALE, reason="NotFound")
 
     def _current(self, url_id: uuid.UUID, version: int) -> Url:
-        url = self.store.load(Url, url_id)
-        if not url.is_live:
-            raise errors.UrlRemoved("the URL was removed")
-        if version != url.current_version:
-            raise errors.StaleVersion(f"version {version} is not the current version")
-        return url
+        return _check_current(self.store.load(Url, url_id), version)
+
+
+def _check_current(url: Url, version: int) -> Url:
+    """The URL, when it is live and `version` is its current version."""
+    if not url.is_live:
+        raise errors.UrlRemoved("the URL was removed")
+    if version != url.current_version:
+        raise errors.StaleVersion(f"version {version} is not the current version")
+    return url
 
 
 def _after_fetch(url: Url) -> Next:

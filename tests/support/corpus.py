@@ -15,8 +15,8 @@ REFERENCE = CORPUS / "reference" / "readability-expected"
 
 
 def corpus_file(relative: str) -> Path:
-    """A corpus file, or skip the test when the corpus is not beside the checkout."""
+    """A corpus file; a missing corpus fails the test (it is part of the test input)."""
     path = CORPUS / relative
     if not path.exists():
-        pytest.skip(f"the shared corpus is not at {CORPUS} (set TRAWL_CORPUS_DIR)")
+        pytest.fail(f"the shared corpus is not at {CORPUS}: put it there or set TRAWL_CORPUS_DIR")
     return path

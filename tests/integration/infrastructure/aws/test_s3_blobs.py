@@ -1,11 +1,11 @@
 import hashlib
-import threading
 from typing import Any
 
 import pytest
 
 from application.ports import BlobCorrupted, BlobNotFound, BlobRef
 from infrastructure.aws.s3 import S3BlobStore
+from tests.support.blobs import put_at_once
 
 pytestmark = pytest.mark.integration
 
@@ -138,22 +138,7 @@ def test_concurrent_puts_of_the_same_content_all_succeed(
     store: S3BlobStore, s3_client: Any, bucket: str
 ) -> None:
     data = PAGE * 10_000
-    start = threading.Barrier(8)
-    refs: list[BlobRef] = []
-    errors: list[BaseException] = []
-
-    def put() -> None:
-        start.wait()
-        try:
-            refs.append(store.put(data, kind="raw"))
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=put) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    refs, errors = put_at_once(store, data)
 
     assert errors == []
     assert len(set(refs)) == 1

@@ -1,11 +1,11 @@
 import hashlib
-import threading
 from pathlib import Path
 
 import pytest
 
 from application.ports import BlobCorrupted, BlobNotFound, BlobRef
 from infrastructure.blobs.local import LocalBlobStore
+from tests.support.blobs import put_at_once
 
 pytestmark = pytest.mark.unit
 
@@ -146,22 +146,7 @@ def test_delete_removes_the_blob_and_is_idempotent(tmp_path: Path) -> None:
 def test_concurrent_puts_of_the_same_content_all_succeed(tmp_path: Path) -> None:
     store = LocalBlobStore(tmp_path)
     data = PAGE * 10_000
-    start = threading.Barrier(8)
-    refs: list[BlobRef] = []
-    errors: list[BaseException] = []
-
-    def put() -> None:
-        start.wait()
-        try:
-            refs.append(store.put(data, kind="raw"))
-        except BaseException as error:
-            errors.append(error)
-
-    threads = [threading.Thread(target=put) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    refs, errors = put_at_once(store, data)
 
     assert errors == []
     assert len(refs) == 8
