@@ -78,3 +78,30 @@ def per_request_ms(cpu: float | None, requests: int) -> float | None:
 def total(values: Sequence[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     return sum(known) if known else None
+
+
+def threads_by_name() -> dict[str, float]:
+    """CPU seconds so far of this process's Python threads, by name (numbers dropped)."""
+    import re
+    import threading
+
+    found: dict[str, float] = {}
+    for thread in threading.enumerate():
+        tid = thread.native_id
+        spent = seconds(tid or 0, f"/proc/{os.getpid()}/task/{tid}/stat") if tid else None
+        if spent is not None:
+            name = re.sub(r"[-_ ]?\d+( \(.*\))?$", "", thread.name)
+            found[name] = found.get(name, 0.0) + spent
+    return found
+
+
+def children(pid: int) -> list[int]:
+    """Pids of `pid`'s child processes."""
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found += [int(p) for p in handle.read().split()]
+        except OSError:
+            continue
+    return found

@@ -19,6 +19,7 @@ rate (target: ingestion >= 0.8x).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from application.auth.principal import Caller
+from bench import cpu
 from bench.extraction import CORPUS
 from bench.report import Figure
 from domain.chunks.splitter import ChunkSettings, split
@@ -58,7 +60,8 @@ def baseline(files: list[Path]) -> tuple[float, int]:
     return len(files) / (time.perf_counter() - started), chunks
 
 
-def serve_corpus(stack: ExitStack, port: int) -> None:
+def serve_corpus(stack: ExitStack, port: int) -> list[int]:
+    pids = []
     for host in HOSTS:
         process = subprocess.Popen(
             [sys.executable, "-m", "http.server", str(port), "--bind", host],
@@ -68,11 +71,16 @@ def serve_corpus(stack: ExitStack, port: int) -> None:
         )
         stack.callback(process.wait, 10)
         stack.callback(process.terminate)
+        pids.append(process.pid)
     time.sleep(1.0)  # let them bind
+    return pids
 
 
-def ingest(url: str, files: list[Path], port: int, workers: int) -> tuple[float, int, dict]:
-    """Seconds from the bulk add to the last URL chunked; chunks; final counts."""
+def ingest(
+    url: str, files: list[Path], port: int, workers: int, servers: list[int]
+) -> tuple[float, int, dict, dict]:
+    """Seconds from the bulk add to the last URL chunked; chunks; final counts;
+    CPU milliseconds per page by thread and process."""
     root = CORPUS / "html"
     addresses = [
         f"http://{HOSTS[i % len(HOSTS)]}:{port}/{f.relative_to(root).as_posix()}"
@@ -90,6 +98,12 @@ def ingest(url: str, files: list[Path], port: int, workers: int) -> tuple[float,
             owner = Caller.user(uuid.uuid4(), "user")
             project = trawl.projects.create(owner, "Corpus").id
             trawl.start_workers(workers)
+            time.sleep(1.0)  # let the extraction children start (warm) before the clock
+            extractors = [p for p in cpu.children(os.getpid()) if p not in servers]
+            meter = cpu.Meter(extractors, url)
+            meter.start()
+            threads = cpu.threads_by_name()
+            served = cpu.total([cpu.seconds(p) for p in servers]) or 0.0
             started = time.perf_counter()
             trawl.urls.add_many(owner, project, addresses)
             counts: dict = {}
@@ -102,10 +116,30 @@ def ingest(url: str, files: list[Path], port: int, workers: int) -> tuple[float,
                     break
                 time.sleep(0.05)
             seconds = time.perf_counter() - started
+            served = (cpu.total([cpu.seconds(p) for p in servers]) or 0.0) - served
+            spent = _per_page(meter, threads, served, len(files))
             chunks = trawl_chunks(trawl, project)
         finally:
             trawl.close()
-    return seconds, chunks, counts
+    return seconds, chunks, counts, spent
+
+
+def _per_page(
+    meter: cpu.Meter, before: dict[str, float], served: float, pages: int
+) -> dict[str, float]:
+    """CPU ms per page since the clock started: each named thread of this
+    process, the extraction processes, the HTTP servers and Postgres."""
+    after = cpu.threads_by_name()
+    others, postgres = meter.stop()
+    spent = {f"thread {name}": after[name] - before.get(name, 0.0) for name in after}
+    spent["extraction processes"] = others or 0.0
+    spent["http servers"] = served
+    spent["postgres backends"] = postgres or 0.0
+    return {
+        name: round(value / pages * 1000, 1)
+        for name, value in sorted(spent.items(), key=lambda item: -item[1])
+        if value / pages * 1000 >= 0.1
+    }
 
 
 def trawl_chunks(trawl: object, project: uuid.UUID) -> int:
@@ -124,18 +158,20 @@ def run(url: str, command: str, workers: int = 4, port: int = 18765) -> list[Fig
     print(f"ingestion: baseline extract+chunk of {len(files)} pages ...", flush=True)
     base_rate, base_chunks = baseline(files)
     with ExitStack() as stack:
-        serve_corpus(stack, port)
+        servers = serve_corpus(stack, port)
         print(
             f"ingestion: {len(files)} URLs over {len(HOSTS)} hosts, {workers} workers", flush=True
         )
-        seconds, chunks, counts = ingest(url, files, port, workers)
+        seconds, chunks, counts, spent = ingest(url, files, port, workers, servers)
     rate = len(files) / seconds
+    print(f"ingestion: CPU ms per page ({seconds:.1f} s): {spent}", flush=True)
     details = {
         "pages": len(files),
         "seconds": round(seconds, 2),
         "counts": counts,
         "workers": workers,
         "baseline_chunks": base_chunks,
+        "cpu ms per page": spent,
     }
     return [
         Figure(
