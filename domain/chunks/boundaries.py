@@ -24,8 +24,7 @@ CJK = re.compile(
     "\U00020000-\U0003ffff]"
 )
 _CJK_RUN = re.compile(CJK.pattern + "+")
-_WORD_END = re.compile(r"\S(?=\s|\Z)")
-_WORD_START = re.compile(r"(?<!\S)\S")
+_WORD = re.compile(r"\S+")
 # A blank line: two line breaks with only spaces between, or U+2029.
 _PARAGRAPH = re.compile(r"\S(?=[^\S\r\n]*(?:\r\n?|\n)[^\S\r\n]*(?:\r\n?|\n)|\s*\u2029)")
 _CLOSERS = "\"'\u00bb\u2019\u201d)\\]}\u300d\u300f\u3011\u300b\u3009\uff09"
@@ -54,9 +53,13 @@ def is_cjk(char: str) -> bool:
 
 def find_boundaries(text: str) -> Boundaries:
     """All break candidates of a text, in one pass per kind (linear time)."""
+    spans = [m.span() for m in _WORD.finditer(text)]  # in order: already sorted
+    word_starts = [start for start, _ in spans]
+    word_ends = [end for _, end in spans]
     cjk_gaps = _cjk_gaps(text)
-    word_ends = sorted({m.end() for m in _WORD_END.finditer(text)} | cjk_gaps)
-    word_starts = sorted({m.start() for m in _WORD_START.finditer(text)} | cjk_gaps)
+    if cjk_gaps:
+        word_ends = sorted(cjk_gaps.union(word_ends))
+        word_starts = sorted(cjk_gaps.union(word_starts))
     ends = set(word_ends)
     # Only word ends qualify, so a stronger kind never breaks inside a word.
     sentence_ends = sorted({m.end() for m in _SENTENCE.finditer(text)} & ends)
