@@ -89,7 +89,7 @@ from infrastructure.postgres.blobs_view import BlobDeletionCheck
 from infrastructure.postgres.database import library_env
 from infrastructure.postgres.deletion_check import JobQueueDeletionCheck, ViewDeletionCheck
 from infrastructure.postgres.positions import PositionWatcher
-from infrastructure.postgres.projector import Projector
+from infrastructure.postgres.projector import Projector, ProjectorGroup
 from infrastructure.postgres.queue import PostgresJobQueue
 from infrastructure.postgres.rebuild import rebuild_all
 from infrastructure.postgres.rebuild_check import ViewRebuildCheck
@@ -135,6 +135,9 @@ class Trawl:
     # class and refuses unions of two classes.
     projectors: list[Any] = field(default_factory=list)
     search_projector: SearchProjector | None = None  # also in `projectors`
+    # What the projector threads follow, one thread each: a projector, or a
+    # group of views applied in one transaction per batch (default: each view).
+    followers: list[Any] = field(default_factory=list)
     # Queues a project's re-vectorization (on a model change; Postgres only).
     revectorize: Revectorizer | None = None
     # Ingestion (Postgres only): each worker thread runs fetch/extract/chunk jobs.
@@ -152,8 +155,8 @@ class Trawl:
     _closers: list[Callable[[], Any]] = field(default_factory=list)
 
     def start_projectors(self) -> None:
-        """Follow the log in background threads (one per view)."""
-        for projector in self.projectors:
+        """Follow the log in background threads (one per follower)."""
+        for projector in self.followers or self.projectors:
             thread = threading.Thread(
                 target=projector.follow,
                 args=(self._stop,),
@@ -282,6 +285,13 @@ def _url_model(store: TrawlStore) -> Callable[[UUID], str]:
     return model_for
 
 
+def _followers(projectors: list[Projector], search: SearchProjector) -> list[Any]:
+    """The read views in one group (one transaction per batch for all); the
+    scheduler (last: it lingers on purpose) and the search index (LanceDB
+    commits) follow on their own."""
+    return [ProjectorGroup(projectors[:-1]), projectors[-1], search]
+
+
 def bootstrap(
     settings: Settings,
     database_url: str,
@@ -359,6 +369,7 @@ def bootstrap(
         (search_state.VIEW,),
     )
     trawl.projectors = [*projectors, search.projector]
+    trawl.followers = _followers(projectors, search.projector)
     trawl.search_projector = search.projector
     trawl.revectorize = Revectorizer(trawl.url_queries.view, queue)
     vectorizer = Vectorizer(store, blobs, search.embedders, search.cache)

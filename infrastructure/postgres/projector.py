@@ -31,7 +31,8 @@ from infrastructure.postgres import bulk, read_ahead, views
 from infrastructure.postgres.batches import Decoded, lock_id, run_together
 from infrastructure.postgres.row_cache import RowCache
 
-__all__ = ["Effect", "Progress", "Projector", "lock_id"]  # lock_id: where other views import it
+# lock_id: where other views import it
+__all__ = ["Effect", "Progress", "Projector", "ProjectorGroup", "follow", "lock_id"]
 
 log = logging.getLogger(__name__)
 
@@ -120,32 +121,9 @@ class Projector:
         """Batches until a short one reaches the head; the events read."""
         return read_ahead.catch_up([self], self.batch_size, progress, stop)
 
-    def follow(
-        self, stop: threading.Event, idle_timeout: float = 1.0, coalesce: float = 0.02
-    ) -> None:
-        """Catch up, then wait for NOTIFY (or a timeout) and repeat, until stopped.
-
-        Under load (a wake-up soon after the previous batch) it lingers
-        `coalesce` seconds, so commits landing together are applied in one
-        batch instead of one transaction each; when idle it applies at once,
-        so read-your-writes stays fast.
-        """
-        with self.datastore.get_connection() as conn:
-            conn.execute(SQL("LISTEN {}").format(Identifier(self.channel)))
-            last_batch = 0.0
-            while not stop.is_set():
-                try:
-                    self.catch_up(stop=stop)
-                except Exception:
-                    log.exception("projector %s failed a batch; retrying", self.view)
-                    stop.wait(idle_timeout)
-                busy = time.monotonic() - last_batch < 2 * coalesce
-                last_batch = time.monotonic()
-                woke = any(True for _ in conn.notifies(timeout=idle_timeout, stop_after=1))
-                if woke and (busy or self.lag):
-                    stop.wait(max(coalesce, self.lag))
-                for _ in conn.notifies(timeout=0.0):  # drained: one batch covers them
-                    pass
+    def follow(self, stop: threading.Event, idle_timeout: float = 1.0) -> None:
+        """Catch up, then wait for NOTIFY (or a timeout) and repeat, until stopped."""
+        follow(self, stop, idle_timeout)
 
     # -- one batch -----------------------------------------------------------
 
@@ -238,3 +216,66 @@ class Projector:
             " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
             (self.view, notification.id, notification.topic, repr(error)[:2000]),
         )
+
+
+class ProjectorGroup:
+    """Several views followed by one thread, one transaction per batch for all.
+
+    Live, the views of `trawl serve` each see a few events per commit; run
+    apart, every view pays its own transaction, log read, decode and position
+    write for them. Together (`run_together`), the log is read and decoded
+    once and one commit covers every view's rows and positions. Each view
+    keeps its own position, so status, read-your-writes and rebuilds see the
+    views one by one as before. A batch one view cannot commit holds the
+    others back until the retry succeeds (events it cannot apply are parked,
+    not retried).
+    """
+
+    def __init__(self, projectors: list[Projector]) -> None:
+        self.projectors = projectors
+        self.datastore = projectors[0].datastore
+        self.channel = projectors[0].channel
+        self.batch_size = min(p.batch_size for p in projectors)
+        self.lag = max(p.lag for p in projectors)
+        self.view = "+".join(p.view for p in projectors)
+
+    def catch_up(
+        self, progress: Progress | None = None, stop: threading.Event | None = None
+    ) -> int:
+        """Batches until a short one reaches the head; the events read."""
+        return read_ahead.catch_up(self.projectors, self.batch_size, progress, stop)
+
+    def follow(self, stop: threading.Event, idle_timeout: float = 1.0) -> None:
+        """Catch up, then wait for NOTIFY (or a timeout) and repeat, until stopped."""
+        follow(self, stop, idle_timeout)
+
+
+def follow(
+    target: Projector | ProjectorGroup,
+    stop: threading.Event,
+    idle_timeout: float = 1.0,
+    coalesce: float = 0.02,
+) -> None:
+    """Catch `target` up, then wait for NOTIFY (or a timeout) and repeat, until stopped.
+
+    Under load (a wake-up soon after the previous batch) it lingers
+    `coalesce` seconds, so commits landing together are applied in one batch
+    instead of one transaction each; when idle it applies at once, so
+    read-your-writes stays fast. A `lag` lingers that long on every wake-up.
+    """
+    with target.datastore.get_connection() as conn:
+        conn.execute(SQL("LISTEN {}").format(Identifier(target.channel)))
+        last_batch = 0.0
+        while not stop.is_set():
+            try:
+                target.catch_up(stop=stop)
+            except Exception:
+                log.exception("projector %s failed a batch; retrying", target.view)
+                stop.wait(idle_timeout)
+            busy = time.monotonic() - last_batch < 2 * coalesce
+            last_batch = time.monotonic()
+            woke = any(True for _ in conn.notifies(timeout=idle_timeout, stop_after=1))
+            if woke and (busy or target.lag):
+                stop.wait(max(coalesce, target.lag))
+            for _ in conn.notifies(timeout=0.0):  # drained: one batch covers them
+                pass

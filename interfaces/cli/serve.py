@@ -87,7 +87,7 @@ def run_projector(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with trawl(settings, projectors=False) as app:
-        followers = app.projectors
+        followers = app.followers or app.projectors
         threads = [threading.Thread(target=p.follow, args=(stop,), name=p.view) for p in followers]
         for thread in threads:
             thread.start()
