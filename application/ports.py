@@ -7,12 +7,13 @@ classes. Nothing here does I/O.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
 from application import records
+from domain.chunks.splitter import Chunk, ChunkSettings, split
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,14 @@ class Extracted:
     title: str | None
     language: str | None  # as the page states it, lower-cased ("fr", "en-us"); never guessed
     word_count: int
+    # The text split into chunks, when the caller asked (`chunking`).
+    chunks: tuple[Chunk, ...] | None = None
+
+    def chunked(self, chunking: ChunkSettings | None) -> Extracted:
+        """This, with its text split by `chunking` (None: as it is)."""
+        if chunking is None:
+            return self
+        return replace(self, chunks=tuple(split(self.text, chunking)))
 
 
 class ExtractionFailed(Exception):
@@ -173,8 +182,12 @@ class Extractor(Protocol):
     nothing is fetched. Adapter: trafilatura.
     """
 
-    def extract(self, body: bytes, *, url: str, content_type: str) -> Extracted:
-        """The main text of `body` (HTML or plain text, per `content_type`).
+    def extract(
+        self, body: bytes, *, url: str, content_type: str, chunking: ChunkSettings | None = None
+    ) -> Extracted:
+        """The main text of `body` (HTML or plain text, per `content_type`),
+        split into `chunks` too when `chunking` is given (`Extracted.chunked`):
+        both are CPU work, done wherever the extractor runs (a child process).
 
         Raises ExtractionFailed when nothing usable comes out.
         """
@@ -337,6 +350,16 @@ class JobQueue(Protocol):
 
     def complete(self, lease: Lease) -> bool:
         """The job is done: remove it; False (and nothing changed) when the lease was lost."""
+        ...
+
+    def complete_many(self, leases: Sequence[Lease]) -> list[bool]:
+        """`complete` for several jobs in one transaction; one answer per lease."""
+        ...
+
+    def hand_off(self, lease: Lease, kind: str, payload: Mapping[str, Any]) -> bool:
+        """Complete the job and queue the next step's job (`kind`, for any
+        worker) in one transaction; the next job is queued even when our lease
+        was lost (False), as a separate `enqueue` would have."""
         ...
 
     def retry(self, lease: Lease, not_before: datetime | timedelta) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
@@ -29,7 +29,7 @@ from application.ports import (
     Robots,
 )
 from application.store import NotFound, TrawlStore
-from domain.chunks.splitter import CHUNKER_VERSION, ChunkSettings, chunk_id, split
+from domain.chunks.splitter import CHUNKER_VERSION, Chunk, ChunkSettings, chunk_id, split
 from domain.common import Context
 from domain.projects.aggregate import ACTIVE, ARCHIVED, Project
 from domain.urls import errors
@@ -44,6 +44,10 @@ ACTOR = "system:worker"
 EXTRACT, CHUNK, RETRY, DONE, FAILED, STALE = "extract", "chunk", "retry", "done", "failed", "stale"
 BLOCKED = "blocked"  # robots.txt disallows the URL
 PAUSED = "paused"  # the project is archived: try again later, the attempt does not count
+
+
+# What `Chunked` records of one chunk: id, ordinal, start, end, text hash.
+ChunkRow = tuple[uuid.UUID, int, int, int, str]
 
 
 class ProjectPaused(Exception):
@@ -104,14 +108,14 @@ class Pipeline:
         try:
             return self._fetch_started(ctx, url, lease_id, attempt)
         except FetchError as failure:
-            return self._failed(ctx, url_id, lease_id, attempt, failure)
+            return self._failed(ctx, url, lease_id, attempt, failure)
         except _STALE as stale:
             return Next(STALE, reason=type(stale).__name__)
 
     def _fetch_started(self, ctx: Context, url: Url, lease_id: uuid.UUID, attempt: int) -> Next:
         """robots.txt, then the conditional fetch; the outcome recorded."""
         if self.robots is not None and not self.robots.allowed(url.url):
-            return self.store.retrying(lambda: self._blocked(ctx, url.id, lease_id))
+            return self._blocked(ctx, url, lease_id)
         request = FetchRequest(
             url.url,
             etag=url.etag if url.current_version else None,
@@ -124,8 +128,8 @@ class Pipeline:
             if failure.reason != "robots-disallowed":
                 raise
             # A redirect led to a page its site's robots.txt disallows.
-            return self.store.retrying(lambda: self._blocked(ctx, url.id, lease_id))
-        return self.store.retrying(lambda: self._fetched(ctx, url.id, lease_id, result))
+            return self._blocked(ctx, url, lease_id)
+        return self._fetched(ctx, url, lease_id, result)
 
     def _start(self, ctx: Context, url_id: uuid.UUID, lease_id: uuid.UUID, attempt: int) -> Url:
         url = self.store.load(Url, url_id)
@@ -138,21 +142,18 @@ class Pipeline:
         self.store.commit(url)
         return url
 
-    def _blocked(self, ctx: Context, url_id: uuid.UUID, lease_id: uuid.UUID) -> Next:
-        url = self.store.load(Url, url_id)
-        url.record_blocked(ctx, lease_id)
-        self.store.commit(url)
+    def _blocked(self, ctx: Context, url: Url, lease_id: uuid.UUID) -> Next:
+        self._record(url, lambda current: current.record_blocked(ctx, lease_id))
         return Next(BLOCKED)
 
-    def _fetched(
-        self, ctx: Context, url_id: uuid.UUID, lease_id: uuid.UUID, result: FetchResult
-    ) -> Next:
-        url = self.store.load(Url, url_id)
-        if result.not_modified:
-            url.record_not_modified(ctx, lease_id)
-        else:
-            ref = self.blobs.put(result.body, kind="raw")
-            url.record_fetch(
+    def _fetched(self, ctx: Context, url: Url, lease_id: uuid.UUID, result: FetchResult) -> Next:
+        ref = None if result.not_modified else self.blobs.put(result.body, kind="raw")
+
+        def record(current: Url) -> None:
+            if ref is None:
+                current.record_not_modified(ctx, lease_id)
+                return
+            current.record_fetch(
                 ctx,
                 lease_id,
                 status=result.status,
@@ -160,12 +161,13 @@ class Pipeline:
                 final_url=result.final_url,
                 content_hash=ref.sha256,
                 blob_key=ref.key,
-                title=None,  # the extractor finds it; TextExtracted has no field for it yet
+                title=None,  # the extractor finds it (TextExtracted.title)
                 etag=result.etag,
                 last_modified=result.last_modified,
                 size=ref.size,
             )
-        self.store.commit(url)
+
+        url = self._record(url, record)
         if url.status == CHUNKED:  # unchanged content whose vectors may be missing (a new model)
             return Next(VECTORIZE, url.current_version)
         return _after_fetch(url)
@@ -173,7 +175,7 @@ class Pipeline:
     def _failed(
         self,
         ctx: Context,
-        url_id: uuid.UUID,
+        url: Url,
         lease_id: uuid.UUID,
         attempt: int,
         failure: FetchError,
@@ -185,9 +187,8 @@ class Pipeline:
             )
             at = self.clock() + retry_delay(attempt, self.jitter(), retry_after)
 
-        def record() -> None:
-            url = self.store.load(Url, url_id)
-            url.record_failure(
+        def record(current: Url) -> None:
+            current.record_failure(
                 ctx,
                 lease_id,
                 failure.reason,
@@ -196,10 +197,9 @@ class Pipeline:
                 at,
                 max_attempts=self.max_attempts,
             )
-            self.store.commit(url)
 
         try:
-            self.store.retrying(record)
+            self._record(url, record)
         except _STALE as stale:
             return Next(STALE, reason=type(stale).__name__)
         if at is None:
@@ -217,28 +217,35 @@ class Pipeline:
     # -- extract -----------------------------------------------------------
 
     def extract(self, url_id: uuid.UUID, version: int) -> Next:
-        """The version's raw bytes -> main text, stored as a blob and recorded."""
+        """The version's raw bytes -> main text and its chunks (the project's
+        settings): the text stored as a blob, `TextExtracted` and `Chunked`
+        recorded in one commit."""
         ctx = Context(ACTOR, uuid.uuid4().hex)
         try:
             url = self._current(url_id, version)
-            held = url.versions[version - 1]
-            body = self.blobs.get(held.blob_key)
+            settings = self.store.load(Project, url.project_id).settings.chunking
+            body = self.blobs.get(url.versions[version - 1].blob_key)
             extracted = self.extractor.extract(
-                body, url=url.final_url or url.url, content_type=url.content_type or "text/html"
+                body,
+                url=url.final_url or url.url,
+                content_type=url.content_type or "text/html",
+                chunking=settings,
             )
         except _STALE as stale:
             return Next(STALE, reason=type(stale).__name__)
         except ExtractionFailed as failure:
             logger.warning("extraction failed for %s v%s: %s", url_id, version, failure.reason)
-            return self._extraction_failed(ctx, url_id, version, failure.reason)
+            return self._extraction_failed(ctx, url, version, failure.reason)
         except BlobNotFound:
             logger.error("raw blob missing for %s v%s", url_id, version)
             return Next(FAILED, version, reason="blob-missing")
         ref = self.blobs.put(extracted.text.encode("utf-8", "surrogatepass"), kind="text")
+        if extracted.chunks is None:  # an extractor that does not split
+            extracted = extracted.chunked(settings)
+        chunks = _chunk_rows(url_id, extracted.chunks or ())
 
-        def record() -> None:
-            url = self.store.load(Url, url_id)
-            url.record_text(
+        def record(current: Url) -> None:
+            current.record_text(
                 ctx,
                 version,
                 ref.sha256,
@@ -247,24 +254,21 @@ class Pipeline:
                 extracted.word_count,
                 extracted.title,
             )
-            self.store.commit(url)
+            current.record_chunks(
+                ctx, version, CHUNKER_VERSION, settings.size, settings.overlap, chunks
+            )
 
         try:
-            self.store.retrying(record)
+            self._record(url, record)
         except _STALE as stale:
             return Next(STALE, reason=type(stale).__name__)
-        return Next(CHUNK, version)
+        return Next(VECTORIZE, version)
 
-    def _extraction_failed(
-        self, ctx: Context, url_id: uuid.UUID, version: int, reason: str
-    ) -> Next:
-        def record() -> None:
-            url = self.store.load(Url, url_id)
-            url.record_extraction_failure(ctx, version, reason)
-            self.store.commit(url)
-
+    def _extraction_failed(self, ctx: Context, url: Url, version: int, reason: str) -> Next:
         try:
-            self.store.retrying(record)
+            self._record(
+                url, lambda current: current.record_extraction_failure(ctx, version, reason)
+            )
         except _STALE as stale:
             return Next(STALE, reason=type(stale).__name__)
         return Next(FAILED, version, reason=reason)
@@ -306,26 +310,15 @@ class Pipeline:
         except BlobNotFound:
             logger.error("text blob missing for %s v%s", url_id, version)
             return Next(FAILED, version, reason="blob-missing")
-        chunks = [
-            (
-                chunk_id(url_id, CHUNKER_VERSION, piece.ordinal, piece.text_hash),
-                piece.ordinal,
-                piece.start,
-                piece.end,
-                piece.text_hash,
-            )
-            for piece in split(data, settings)
-        ]
+        chunks = _chunk_rows(url_id, split(data, settings))
 
-        def record() -> None:
-            url = self.store.load(Url, url_id)
-            url.record_chunks(
+        def record(current: Url) -> None:
+            current.record_chunks(
                 ctx, version, CHUNKER_VERSION, settings.size, settings.overlap, chunks
             )
-            self.store.commit(url)
 
         try:
-            self.store.retrying(record)
+            self._record(url, record)
         except (*_STALE, errors.TextNotExtracted) as stale:
             return Next(STALE, reason=type(stale).__name__)
         return Next(VECTORIZE, version)
@@ -360,6 +353,23 @@ class Pipeline:
     def _current(self, url_id: uuid.UUID, version: int) -> Url:
         return _check_current(self.store.load(Url, url_id), version)
 
+    def _record(self, url: Url, command: Callable[[Url], None]) -> Url:
+        """Run `command` on `url` and commit it; the committed Url.
+
+        `url` was loaded earlier in the step (before its slow I/O), so it is
+        not loaded twice; if another writer committed since, the commit fails
+        and the command runs again on a fresh load, re-checking its guards.
+        """
+        first = [url]
+
+        def attempt() -> Url:
+            current = first.pop() if first else self.store.load(Url, url.id)
+            command(current)
+            self.store.commit(current)
+            return current
+
+        return self.store.retrying(attempt)
+
 
 def _check_current(url: Url, version: int) -> Url:
     """The URL, when it is live and `version` is its current version."""
@@ -368,6 +378,20 @@ def _check_current(url: Url, version: int) -> Url:
     if version != url.current_version:
         raise errors.StaleVersion(f"version {version} is not the current version")
     return url
+
+
+def _chunk_rows(url_id: uuid.UUID, pieces: Iterable[Chunk]) -> list[ChunkRow]:
+    """What `Chunked` records of each chunk: id, ordinal, offsets, text hash."""
+    return [
+        (
+            chunk_id(url_id, CHUNKER_VERSION, piece.ordinal, piece.text_hash),
+            piece.ordinal,
+            piece.start,
+            piece.end,
+            piece.text_hash,
+        )
+        for piece in pieces
+    ]
 
 
 def _after_fetch(url: Url) -> Next:

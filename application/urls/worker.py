@@ -1,8 +1,9 @@
 """A pipeline worker: claims jobs from the queue, runs the step, queues the next one.
 
 Jobs are `fetch` (payload ignored: the attempt and fencing token come from
-the lease), `extract` and `chunk` (payload `{"version": n}`; a chunk job
-without a version re-chunks the current one with the project's settings), and
+the lease), `extract` (payload `{"version": n}`: extracts and chunks, one
+commit) and `chunk` (the same payload; without a version it re-chunks the
+current one with the project's settings), and
 `refresh` (the project's refresh interval came round). The worker that
 finishes a step takes the next step's job itself (`advance`: queued, leased
 and the current job completed in one transaction) and runs it at once;
@@ -25,7 +26,18 @@ from datetime import timedelta
 
 from application.ports import JobQueue, Lease
 from application.store import NotFound
-from application.urls.pipeline import CHUNK, EXTRACT, PAUSED, RETRY, VECTORIZE, Next, Pipeline
+from application.urls.pipeline import (
+    CHUNK,
+    DONE,
+    EXTRACT,
+    FAILED,
+    PAUSED,
+    RETRY,
+    STALE,
+    VECTORIZE,
+    Next,
+    Pipeline,
+)
 from application.vectorization.vectorize import Job, Vectorizer
 from domain.urls.aggregate import Url
 from domain.urls.values import retry_delay
@@ -177,8 +189,20 @@ class Worker:
                 else:
                     self.queue.retry(lease, retry_delay(lease.attempt, random.random()))
             return
+        # Finished jobs complete together; the rest (retry, re-chunk) one by one.
+        finished = [
+            lease
+            for lease, outcome in zip(leases, outcomes, strict=True)
+            if outcome.step in (DONE, STALE, FAILED)
+        ]
+        for lease, done in zip(finished, self.queue.complete_many(finished), strict=True):
+            if not done:
+                logger.info("lease lost before completing vectorize %s", lease.subject_id)
         for lease, outcome in zip(leases, outcomes, strict=True):
-            self._follow(lease, outcome)
+            if outcome.step not in (DONE, STALE, FAILED):
+                following = self._follow(lease, outcome)
+                while following is not None:  # e.g. a chunk job, leased to us
+                    following = self._run(following)
 
     def _version(self, lease: Lease) -> int:
         """The job's version; without one (a model change), the URL's current version."""
@@ -209,7 +233,10 @@ class Worker:
         # Vectorize jobs wait to be claimed in batches. Without a vectorizer
         # (tests of the earlier steps) the chain ends at chunk.
         if outcome.step == VECTORIZE and self.vectorizer is not None:
-            self.queue.enqueue(outcome.step, lease.subject_id, {"version": outcome.version})
-        if not self.queue.complete(lease):
+            payload = {"version": outcome.version}
+            completed = self.queue.hand_off(lease, outcome.step, payload)
+        else:
+            completed = self.queue.complete(lease)
+        if not completed:
             logger.info("lease lost before completing %s %s", lease.kind, lease.subject_id)
         return None

@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from application.ports import Extracted
+from domain.chunks.splitter import ChunkSettings
 from infrastructure.extraction.trafilatura import TrafilaturaExtractor
 
 _EXTRACTOR: TrafilaturaExtractor | None = None
@@ -35,10 +36,10 @@ def _ready(seconds: float) -> None:
     time.sleep(seconds)  # holds a child, so the next warm-up task starts another
 
 
-def _extract(body: bytes, url: str, content_type: str) -> Extracted:
+def _extract(body: bytes, url: str, content_type: str, chunking: ChunkSettings | None) -> Extracted:
     """Runs in a child, with the extractor `_start` built."""
     assert _EXTRACTOR is not None
-    return _EXTRACTOR.extract(body, url=url, content_type=content_type)
+    return _EXTRACTOR.extract(body, url=url, content_type=content_type, chunking=chunking)
 
 
 class PooledExtractor:
@@ -47,10 +48,14 @@ class PooledExtractor:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
-    def extract(self, body: bytes, *, url: str, content_type: str) -> Extracted:
-        """As TrafilaturaExtractor.extract, in a child process (ExtractionFailed is re-raised)."""
+    def extract(
+        self, body: bytes, *, url: str, content_type: str, chunking: ChunkSettings | None = None
+    ) -> Extracted:
+        """As TrafilaturaExtractor.extract (chunking included), in a child
+        process (ExtractionFailed is re-raised)."""
         try:
-            return self._executor().submit(_extract, body, url, content_type).result()
+            future = self._executor().submit(_extract, body, url, content_type, chunking)
+            return future.result()
         except BrokenProcessPool:
             self._reset()
             raise

@@ -32,6 +32,7 @@ from trafilatura.settings import Document
 from trafilatura.utils import detect_encoding
 
 from application.ports import Extracted, ExtractionFailed
+from domain.chunks.splitter import ChunkSettings
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _HTML_LANG = re.compile(
@@ -75,8 +76,14 @@ class TrafilaturaExtractor:
             "date_extraction_params": _DATES,
         }
 
-    def extract(self, body: bytes, *, url: str, content_type: str) -> Extracted:
-        """The main text of `body`; ExtractionFailed when there is none."""
+    def extract(
+        self, body: bytes, *, url: str, content_type: str, chunking: ChunkSettings | None = None
+    ) -> Extracted:
+        """The main text of `body` (and its chunks, given `chunking`);
+        ExtractionFailed when there is none."""
+        return self._extract(body, url, content_type).chunked(chunking)
+
+    def _extract(self, body: bytes, url: str, content_type: str) -> Extracted:
         mime, declared = _media_type(content_type)
         if mime == "text/plain":
             return _extracted(decode(body, declared, sniff=False), title=None, language=None)

@@ -18,6 +18,7 @@ from application.ports import (
     FetchResult,
 )
 from application.store import NotFound, TrawlStore
+from domain.chunks.splitter import ChunkSettings
 from domain.common import Context
 from domain.projects.aggregate import Project
 from domain.urls.aggregate import Url
@@ -75,12 +76,14 @@ class FakeFetcher:
 class FakeExtractor:
     """Paragraph text from `<p>` elements, joined by blank lines."""
 
-    def extract(self, body: bytes, *, url: str, content_type: str) -> Extracted:
+    def extract(
+        self, body: bytes, *, url: str, content_type: str, chunking: ChunkSettings | None = None
+    ) -> Extracted:
         paragraphs = re.findall(r"<p>(.*?)</p>", body.decode())
         if not paragraphs:
             raise ExtractionFailed("empty")
         text = "\n\n".join(paragraphs)
-        return Extracted(text, None, "en", len(text.split()))
+        return Extracted(text, None, "en", len(text.split())).chunked(chunking)
 
 
 class MemoryBlobs:

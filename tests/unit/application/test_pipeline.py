@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
-from application.ports import FetchError
+from application.ports import Extracted, FetchError
 from application.store import TrawlStore
 from application.urls.pipeline import (
     CHUNK,
+    DONE,
     EXTRACT,
     FAILED,
     RETRY,
@@ -30,6 +32,7 @@ from tests.unit.application.pipeline_fakes import (
     MemoryBlobs,
     added_url,
     article,
+    ensure_project,
     memory_store,
     page,
     schedule,
@@ -45,7 +48,12 @@ SETTINGS = ChunkSettings(size=400, overlap=50)
 
 @pytest.fixture
 def store() -> TrawlStore:
-    return memory_store()
+    store = memory_store()
+    project = ensure_project(store)
+    wanted = replace(project.settings, chunk_size=SETTINGS.size, chunk_overlap=SETTINGS.overlap)
+    project.change_settings(Context.system("test"), wanted)
+    store.commit(project)
+    return store
 
 
 @pytest.fixture
@@ -83,7 +91,7 @@ def run_through(pipeline: Pipeline, url_id: uuid.UUID, attempt: int = 1) -> Next
     return outcome
 
 
-def test_added_url_goes_through_fetch_extract_chunk(
+def test_added_url_goes_through_fetch_then_extract_and_chunk(
     store: TrawlStore, blobs: MemoryBlobs, clock: FakeClock
 ) -> None:
     url_id = added_url(store)
@@ -93,11 +101,12 @@ def test_added_url_goes_through_fetch_extract_chunk(
     url = store.load(Url, url_id)
     assert url.status == "fetched" and url.current is not None
     assert blobs.get(url.current.blob_key) == article()
-    assert pipeline.extract(url_id, 1) == Next(CHUNK, 1)
-    assert pipeline.chunk(url_id, 1, SETTINGS) == Next(VECTORIZE, 1)
+    assert pipeline.extract(url_id, 1) == Next(VECTORIZE, 1)  # text and chunks, one commit
+    assert pipeline.chunk(url_id, 1, SETTINGS) == Next(DONE, 1)  # nothing left to chunk
 
     url = store.load(Url, url_id)
     assert url.status == "chunked"
+    assert topics(store)[-2:] == ["trawl:url.text_extracted", CHUNKED]
     assert url.text is not None and url.chunking is not None
     text = blobs.get(url.text.text_key).decode()
     assert url.text.text_hash == text_hash(text)
@@ -167,6 +176,38 @@ def test_changed_content_is_a_new_version_chunked_again(
     # Work for the old version is stale now.
     assert pipeline.extract(url_id, 1).step == STALE
     assert pipeline.chunk(url_id, 1, SETTINGS).step == STALE
+
+
+class RemovingExtractor(FakeExtractor):
+    """Removes the URL while it extracts: another writer commits mid-step."""
+
+    def __init__(self, store: TrawlStore, url_id: uuid.UUID) -> None:
+        self.store, self.url_id = store, url_id
+
+    def extract(
+        self, body: bytes, *, url: str, content_type: str, chunking: ChunkSettings | None = None
+    ) -> Extracted:
+        removed = self.store.load(Url, self.url_id)
+        removed.remove(Context.system("test"))
+        self.store.commit(removed)
+        return super().extract(body, url=url, content_type=content_type, chunking=chunking)
+
+
+def test_a_write_during_the_step_is_seen_before_recording(
+    store: TrawlStore, blobs: MemoryBlobs, clock: FakeClock
+) -> None:
+    """The step records on the Url it loaded first; when someone else committed
+    meanwhile, the commit fails and the record runs again on a fresh load."""
+    url_id = added_url(store)
+    fetcher = FakeFetcher(page(article()))
+    pipeline = Pipeline(store, fetcher, RemovingExtractor(store, url_id), blobs, clock)
+    assert pipeline.fetch(url_id, uuid.uuid4(), 1) == Next(EXTRACT, 1)
+
+    assert pipeline.extract(url_id, 1) == Next(STALE, reason="UrlRemoved")
+
+    url = store.load(Url, url_id)
+    assert url.status == "removed" and url.text is None and url.chunking is None
+    assert CHUNKED not in topics(store)
 
 
 def test_server_error_then_success_retries(

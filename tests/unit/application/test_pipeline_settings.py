@@ -11,7 +11,6 @@ from application.ports import Extracted, FetchError
 from application.store import TrawlStore
 from application.urls.pipeline import (
     BLOCKED,
-    CHUNK,
     DONE,
     FAILED,
     PAUSED,
@@ -20,6 +19,7 @@ from application.urls.pipeline import (
     VECTORIZE,
     Pipeline,
 )
+from domain.chunks.splitter import ChunkSettings
 from domain.common import Context, DomainError
 from domain.projects.aggregate import Project
 from domain.urls.aggregate import Url
@@ -54,8 +54,10 @@ class FakeRobots:
 
 
 class TitledExtractor(FakeExtractor):
-    def extract(self, body: bytes, *, url: str, content_type: str) -> Extracted:
-        found = super().extract(body, url=url, content_type=content_type)
+    def extract(
+        self, body: bytes, *, url: str, content_type: str, chunking: ChunkSettings | None = None
+    ) -> Extracted:
+        found = super().extract(body, url=url, content_type=content_type, chunking=chunking)
         return replace(found, title="  A   page\ntitle ")
 
 
@@ -84,8 +86,8 @@ def change(store: TrawlStore, **settings: object) -> None:
 
 def through(pipeline: Pipeline, url_id: uuid.UUID) -> None:
     assert pipeline.fetch(url_id, uuid.uuid4(), 1).step == "extract"
-    assert pipeline.extract(url_id, 1).step == CHUNK
-    assert pipeline.chunk(url_id, 1).step == VECTORIZE
+    assert pipeline.extract(url_id, 1).step == VECTORIZE  # text and chunks in one commit
+    assert pipeline.chunk(url_id, 1).step == DONE  # nothing left to chunk
 
 
 def test_chunks_use_the_projects_settings(store: TrawlStore) -> None:

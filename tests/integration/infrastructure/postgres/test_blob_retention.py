@@ -11,6 +11,7 @@ import pytest
 from application.auth.principal import Caller
 from application.urls.pipeline import Pipeline
 from application.urls.retention import sweep
+from domain.urls.aggregate import Url
 from infrastructure.blobs.local import LocalBlobStore
 from infrastructure.postgres.blobs_view import BlobDeletionCheck, PostgresBlobReferences
 from interfaces.bootstrap import Trawl
@@ -28,8 +29,15 @@ def ingested(trawl: Trawl, blobs: LocalBlobStore, body: bytes) -> tuple[uuid.UUI
     url_id = uuid.UUID(items[0]["id"])
     pipeline = Pipeline(trawl.store, FakeFetcher(page(body)), FakeExtractor(), blobs)
     assert pipeline.fetch(url_id, uuid.uuid4(), 1).step == "extract"
-    assert pipeline.extract(url_id, 1).step == "chunk"
+    assert pipeline.extract(url_id, 1).step == "vectorize"
     return project, url_id
+
+
+def cached_vectors(trawl: Trawl, url_id: uuid.UUID) -> int:
+    """How many cached-vector references the URL's chunks hold (one per distinct text)."""
+    chunking = trawl.store.load(Url, url_id).chunking
+    assert chunking is not None
+    return len({chunk.text_hash for chunk in chunking.chunks})
 
 
 def age_releases(url: str) -> None:
@@ -43,7 +51,7 @@ def test_blobs_of_deleted_projects_go_after_retention_unless_still_shared(
 ) -> None:
     blobs = LocalBlobStore(tmp_path / "blobs")
     references = PostgresBlobReferences(projector(trawl, "blobs").datastore)
-    gone, _ = ingested(trawl, blobs, article(seed="gone"))
+    gone, gone_url = ingested(trawl, blobs, article(seed="gone"))
     ingested(trawl, blobs, article(seed="shared"))  # content of a live project...
     deleted_too, _ = ingested(trawl, blobs, article(seed="shared"))  # ...also held here
     trawl.projects.delete(OWNER, gone)
@@ -57,7 +65,8 @@ def test_blobs_of_deleted_projects_go_after_retention_unless_still_shared(
     waiting = check.run(gone, [])
     assert not waiting.ok and "kept until" in waiting.summary
     age_releases(url)
-    assert sweep(references, blobs, timedelta(days=7)) == 2
+    # Its raw page and text, and the cached vectors of its chunks.
+    assert sweep(references, blobs, timedelta(days=7)) == 2 + cached_vectors(trawl, gone_url)
 
     kept = set(blobs.keys())
     assert len(kept) == 2 and kept < before
@@ -81,5 +90,5 @@ def test_a_removed_url_lets_go_and_a_revived_one_holds_again(
     trawl.urls.remove(OWNER, url_id)
     projector(trawl, "blobs").catch_up()
     age_releases(url)
-    assert sweep(references, blobs, timedelta(days=7)) == 2
+    assert sweep(references, blobs, timedelta(days=7)) == 2 + cached_vectors(trawl, url_id)
     assert list(blobs.keys()) == []

@@ -123,8 +123,7 @@ class World:
             self.trawl.url_details.blobs,
         )
         assert pipeline.fetch(url_id, uuid4(), 1).step == "extract"
-        assert pipeline.extract(url_id, 1).step == "chunk"
-        assert pipeline.chunk(url_id, 1).step == "vectorize"
+        assert pipeline.extract(url_id, 1).step == "vectorize"
         return url_id
 
     def headers(self, principal: str, scene: Scene) -> dict[str, str]:

@@ -28,8 +28,7 @@ def chunked_url(client: TestClient[Any], trawl: Trawl, auth: dict[str, str], pro
     blobs = trawl.url_details.blobs
     pipeline = Pipeline(trawl.store, FakeFetcher(page(article())), FakeExtractor(), blobs)
     assert pipeline.fetch(uuid.UUID(url_id), uuid.uuid4(), 1).step == "extract"
-    assert pipeline.extract(uuid.UUID(url_id), 1).step == "chunk"
-    assert pipeline.chunk(uuid.UUID(url_id), 1).step == "vectorize"
+    assert pipeline.extract(uuid.UUID(url_id), 1).step == "vectorize"
     return str(url_id)
 
 
