@@ -50,8 +50,6 @@ from application.vectorization.commands import Revectorizer
 from application.vectorization.ports import Embedders, SearchIndex
 from application.vectorization.search import SearchQueries
 from application.vectorization.vectorize import Vectorizer
-from domain.projects.aggregate import Project
-from domain.urls.aggregate import Url
 from infrastructure.auth.passwords import Argon2PasswordHasher
 from infrastructure.blobs.local import LocalBlobStore
 from infrastructure.embedding.registry import EmbedderRegistry
@@ -274,17 +272,6 @@ def _project_model(projects: ProjectsView, settings: Settings) -> Callable[[UUID
     return model_for
 
 
-def _url_model(store: TrawlStore) -> Callable[[UUID], str]:
-    """The embedding model a URL is vectorized with: its project's setting."""
-
-    def model_for(url_id: UUID) -> str:
-        url = store.load(Url, url_id)
-        model: str = store.load(Project, url.project_id).embedding_model
-        return model
-
-    return model_for
-
-
 def _followers(projectors: list[Projector], search: SearchProjector) -> list[Any]:
     """The read views in one group (one transaction per batch for all); the
     scheduler (last: it lingers on purpose) and the search index (LanceDB
@@ -427,6 +414,21 @@ def _search(
     return _Search(projector, index, embedders, cache)
 
 
+def _warm_up(extractor: Extractor, vectorizer: Vectorizer, model_id: str) -> None:
+    """Start the extraction processes and load the default embedding model in
+    the background, so the first pages do not wait for either."""
+    if isinstance(extractor, PooledExtractor):
+        extractor.warm()
+
+    def load() -> None:
+        try:
+            vectorizer.embedders.get(model_id)
+        except Exception:  # the first vectorize job reports it
+            log.exception("loading the embedding model %s failed", model_id)
+
+    threading.Thread(target=load, name="warm-embedder", daemon=True).start()
+
+
 def _wire_ingestion(
     trawl: Trawl,
     datastore: PostgresDatastore,
@@ -455,11 +457,10 @@ def _wire_ingestion(
         per_host_limit=settings.per_host_concurrency,
         wake=doorbell.new_event(),
         vectorizer=vectorizer,
-        model_for=_url_model(trawl.store),
     )
     if isinstance(extractor, PooledExtractor):
-        trawl.warm_up = extractor.warm
         trawl._closers.append(extractor.close)
+    trawl.warm_up = lambda: _warm_up(extractor, vectorizer, settings.embedder)
     trawl.every(WATCHDOG_SECONDS, lambda: _watchdog(queue), "watchdog")
     references = blobs_view.PostgresBlobReferences(datastore)
     retention = timedelta(seconds=settings.blob_retention_seconds)

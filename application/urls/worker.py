@@ -20,8 +20,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from application.ports import JobQueue, Lease
@@ -69,10 +68,6 @@ class Doorbell:
                 event.set()
 
 
-# A URL's embedding model (its project's setting).
-ModelFor = Callable[[uuid.UUID], str]
-
-
 class Worker:
     def __init__(
         self,
@@ -87,7 +82,6 @@ class Worker:
         per_host_limit: int | None = None,
         wake: threading.Event | None = None,
         vectorizer: Vectorizer | None = None,
-        model_for: ModelFor = lambda _: "wordllama/l2_supercat-256",
         vectorize_batch: int = 16,
     ) -> None:
         self.wake = wake or threading.Event()  # set: jobs may have arrived
@@ -100,7 +94,6 @@ class Worker:
         self.max_attempts = max_attempts
         self.per_host_limit = per_host_limit  # for fetch jobs: politeness per host
         self.vectorizer = vectorizer
-        self.model_for = model_for
         self.vectorize_batch = vectorize_batch  # URLs embedded and recorded together
 
     def run_once(self, kind: str) -> bool:
@@ -176,7 +169,7 @@ class Worker:
         """Several vectorize jobs in one go (one embedder batch, one commit)."""
         assert self.vectorizer is not None
         jobs = [
-            Job(lease.subject_id, self._version(lease), self.model_for(lease.subject_id))
+            Job(lease.subject_id, self._version(lease), None)  # None: the project's model
             for lease in leases
         ]
         try:

@@ -1,7 +1,7 @@
 """Re-vectorize a project in the background when its embedding model changes.
 
 The project's URLs get `vectorize` jobs; each job embeds with the project's
-model of that moment (the worker's `model_for`), reusing the cache for text
+model of that moment (read by the vectorize step), reusing the cache for text
 that model has seen. The index keeps the old model's table, and search keeps
 answering from it (`SearchIndex.model_of`) until the new model's table holds
 as many of the project's URLs; then search switches. To be hooked on the

@@ -29,6 +29,7 @@ from application.urls.pipeline import CHUNK, DONE, FAILED, RETRY, STALE, Next
 from application.vectorization import vectors
 from application.vectorization.ports import Embedders, EmbeddingFailed, VectorCache, Vectors
 from domain.common import Context
+from domain.projects.aggregate import Project
 from domain.urls import errors
 from domain.urls.aggregate import Url, chunks_digest
 from domain.urls.values import Chunking
@@ -44,13 +45,22 @@ _STALE = (errors.StaleVersion, errors.UrlRemoved, NotFound)
 class Job(NamedTuple):
     url_id: uuid.UUID
     version: int
-    model_id: str
+    model_id: str | None  # None: the model its project is set to now
 
 
 class _Ready(NamedTuple):
     url: Url
+    model_id: str  # the job's, or its project's
     chunking: Chunking
     pieces: dict[str, str]  # text hash -> chunk text
+
+
+class _Recorded(NamedTuple):
+    number: int  # the job's place in the batch
+    model_id: str
+    key: str  # the vectors blob
+    digest: str
+    dims: int
 
 
 class Vectorizer:
@@ -79,41 +89,42 @@ class Vectorizer:
         """Several URLs at once; one answer per job, in order."""
         answers: dict[int, Next] = {}
         ready: dict[int, _Ready] = {}
+        models: dict[uuid.UUID, str] = {}  # by project: each loaded once per batch
         for number, job in enumerate(jobs):
-            found = self._prepare(job)
+            found = self._prepare(job, models)
             if isinstance(found, Next):
                 answers[number] = found
             else:
                 ready[number] = found
         known: dict[str, dict[str, Vectors]] = {}
-        for model in {jobs[n].model_id for n in ready}:
-            texts = {
-                h: t for n in ready if jobs[n].model_id == model for h, t in ready[n].pieces.items()
-            }
+        for model in {item.model_id for item in ready.values()}:
+            mine = [n for n, item in ready.items() if item.model_id == model]
+            texts = {h: t for n in mine for h, t in ready[n].pieces.items()}
             try:
                 known[model] = self.vectors_of(model, texts)
             except EmbeddingFailed as failure:
                 logger.warning("embedding with %s failed: %s", model, failure.reason)
-                for n in [n for n in ready if jobs[n].model_id == model]:
+                for n in mine:
                     del ready[n]
                     answers[n] = self._failed(jobs[n], failure)
         recorded = []
         ctx = Context(ACTOR, uuid.uuid4().hex)
         for n, item in ready.items():
-            job = jobs[n]
-            dims = self.embedders.get(job.model_id).dimensions
-            rows = [known[job.model_id][c.text_hash] for c in item.chunking.chunks]
+            version, model = jobs[n].version, item.model_id
+            dims = self.embedders.get(model).dimensions
+            rows = [known[model][c.text_hash] for c in item.chunking.chunks]
             matrix = np.stack(rows) if rows else np.zeros((0, dims), dtype=np.float32)
             ref = self.blobs.put(vectors.encode(matrix), kind=vectors.KIND)
             digest = chunks_digest(item.chunking)
-            item.url.record_vectors(ctx, job.version, job.model_id, dims, ref.key, digest)
-            recorded.append((n, ref.key, digest, dims))
-            answers[n] = Next(DONE, job.version)
+            item.url.record_vectors(ctx, version, model, dims, ref.key, digest)
+            recorded.append(_Recorded(n, model, ref.key, digest, dims))
+            answers[n] = Next(DONE, version)
         if recorded:
-            self._commit([ready[n].url for n, *_ in recorded], jobs, recorded, ctx, answers)
+            self._commit([ready[r.number].url for r in recorded], jobs, recorded, ctx, answers)
         return [answers[n] for n in range(len(jobs))]
 
-    def _prepare(self, job: Job) -> _Ready | Next:
+    def _prepare(self, job: Job, models: dict[uuid.UUID, str]) -> _Ready | Next:
+        """What the job embeds (its model decided), or the answer already."""
         try:
             url = self.store.load(Url, job.url_id)
             if not url.is_live or job.version != url.current_version:
@@ -121,7 +132,13 @@ class Vectorizer:
             chunking = url.chunkings.get(job.version)
             if chunking is None:
                 return Next(CHUNK, job.version)
-            if url.vectors_for(job.model_id) is not None:
+            model = job.model_id
+            if model is None:
+                if url.project_id not in models:
+                    project = self.store.load(Project, url.project_id)
+                    models[url.project_id] = project.embedding_model
+                model = models[url.project_id]
+            if url.vectors_for(model) is not None:
                 return Next(DONE, job.version)  # a repeated job: already recorded
             text = self.blobs.get(url.texts[job.version].text_key).decode("utf-8", "surrogatepass")
         except NotFound:
@@ -129,7 +146,8 @@ class Vectorizer:
         except BlobNotFound:
             logger.error("text blob missing for %s v%s", job.url_id, job.version)
             return Next(FAILED, job.version, reason="blob-missing")
-        return _Ready(url, chunking, {c.text_hash: text[c.start : c.end] for c in chunking.chunks})
+        pieces = {c.text_hash: text[c.start : c.end] for c in chunking.chunks}
+        return _Ready(url, model, chunking, pieces)
 
     def _failed(self, job: Job, failure: EmbeddingFailed) -> Next:
         if failure.transient:
@@ -140,7 +158,7 @@ class Vectorizer:
         self,
         urls: list[Url],
         jobs: Sequence[Job],
-        recorded: list[tuple[int, str, str, int]],
+        recorded: list[_Recorded],
         ctx: Context,
         answers: dict[int, Next],
     ) -> None:
@@ -150,21 +168,21 @@ class Vectorizer:
             return
         except IntegrityError:  # another writer got in first: retried one by one below
             logger.info("batch of %s vectorized URLs conflicted; recording one by one", len(urls))
-        for n, key, digest, dims in recorded:
-            job = jobs[n]
+        for item in recorded:
+            job = jobs[item.number]
 
-            def record(
-                job: Job = job, key: str = key, digest: str = digest, dims: int = dims
-            ) -> None:
+            def record(job: Job = job, item: _Recorded = item) -> None:
                 url = self.store.load(Url, job.url_id)
-                if url.vectors_for(job.model_id) is None:
-                    url.record_vectors(ctx, job.version, job.model_id, dims, key, digest)
+                if url.vectors_for(item.model_id) is None:
+                    url.record_vectors(
+                        ctx, job.version, item.model_id, item.dims, item.key, item.digest
+                    )
                     self.store.commit(url)
 
             try:
                 self.store.retrying(record)
             except _STALE as stale:
-                answers[n] = Next(STALE, reason=type(stale).__name__)
+                answers[item.number] = Next(STALE, reason=type(stale).__name__)
 
     def vectors_of(self, model_id: str, texts: dict[str, str]) -> dict[str, Vectors]:
         """Vectors of texts by hash: from the cache, the rest embedded in batches and cached."""

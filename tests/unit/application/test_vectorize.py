@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from tests.unit.application.pipeline_fakes import (
     MemoryBlobs,
     added_url,
     article,
+    ensure_project,
     memory_store,
     page,
     schedule,
@@ -149,3 +151,22 @@ def test_urls_vectorized_together_share_one_embedder_batch(store: TrawlStore) ->
     assert len(embedder.calls) == 1
     for url_id in (first, second):
         assert store.load(Url, url_id).vectors_for(MODEL) is not None
+
+
+def test_a_job_without_a_model_uses_its_projects_model_of_that_moment(
+    store: TrawlStore,
+) -> None:
+    blobs = MemoryBlobs()
+    url_id = added_url(store)
+    version = chunked(store, blobs, article(), url_id)
+    project = ensure_project(store)
+    project.change_settings(
+        Context.system("test"), replace(project.settings, embedding_model=OTHER)
+    )
+    store.commit(project)
+    step = Vectorizer(store, blobs, StaticEmbedders(HashingEmbedder()), MemoryVectorCache())
+
+    assert step.vectorize_many([Job(url_id, version, None)]) == [Next(DONE, version)]
+
+    url = store.load(Url, url_id)
+    assert url.vectors_for(OTHER) is not None and url.vectors_for(MODEL) is None
