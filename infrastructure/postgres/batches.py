@@ -71,9 +71,10 @@ def _run(
     durable = all(p.durable for p in projectors)
     if not durable:
         curs.execute("SET LOCAL synchronous_commit = off")
-    for lock in sorted({lock_id(p.schema.name) for p in projectors}):  # one order: no deadlock
-        curs.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
-    marks = [views.read_mark(curs, p.view) for p in projectors]
+    # One order (sorted), so two batches never wait on each other.
+    locks = sorted({lock_id(p.schema.name) for p in projectors})
+    curs.execute("SELECT pg_advisory_xact_lock(lock) FROM unnest(%s::bigint[]) AS lock", (locks,))
+    marks = views.read_marks(curs, [p.view for p in projectors])
     for projector, (_, mark) in zip(projectors, marks, strict=True):
         projector.cache.validate(mark)
     starts = [position for position, _ in marks]
@@ -92,23 +93,27 @@ def _run(
         # loses this batch's rows and position together, and the replay
         # resumes from the position before: still exactly once.
         curs.execute("SET LOCAL synchronous_commit = off")
+    applied = []
     for projector, start in zip(projectors, starts, strict=True):
         # A view ahead of the others (e.g. left by a crash between views) skips what it has.
         mine = [n for n in notifications if n.id > start] if start > min(starts) else notifications
         if mine:
-            _apply(curs, projector, mine, decoded, notifications[-1].id)
-    return Batch(len(notifications), notifications[-1].id, used)
+            applied.append(
+                (projector, projector.apply(curs, projector.decode(curs, mine, decoded)))
+            )
+    last = notifications[-1].id
+    if applied:
+        moves = [(p.view, last, not p.suffix) for p, _ in applied]
+        mark = views.write_positions(curs, moves)
+        for projector, rows in applied:
+            _keep(curs, projector, rows, mark)
+    return Batch(len(notifications), last, used)
 
 
-def _apply(
-    curs: Cursor[DictRow],
-    projector: Projector,
-    notifications: list[Notification],
-    decoded: Decoded,
-    position: int,
+def _keep(
+    curs: Cursor[DictRow], projector: Projector, rows: views.BatchRows | None, mark: str
 ) -> None:
-    rows = projector.apply(curs, projector.decode(curs, notifications, decoded))
-    mark = views.write_position(curs, projector.view, position, notify=not projector.suffix)
+    """Keep the batch's rows for the next batch (or defer their write)."""
     if rows is None:
         return
     if projector.deferred:

@@ -144,6 +144,36 @@ def read_mark(curs: Cursor[DictRow], view: str) -> tuple[int, str]:
     return (int(row["position"]), row["mark"]) if row else (0, "")
 
 
+def read_marks(curs: Cursor[DictRow], names: Sequence[str]) -> list[tuple[int, str]]:
+    """`read_mark` of several views in one query, in the order of `names`."""
+    if len(names) == 1:
+        return [read_mark(curs, names[0])]
+    curs.execute(
+        "SELECT view, position, xmin::text AS mark FROM trawl_view_positions WHERE view = ANY(%s)",
+        (list(names),),
+    )
+    found = {row["view"]: (int(row["position"]), row["mark"]) for row in curs.fetchall()}
+    return [found.get(name, (0, "")) for name in names]
+
+
+def write_positions(curs: Cursor[DictRow], moves: Sequence[tuple[str, int, bool]]) -> str:
+    """`write_position` of several views, (view, position, notify), in one
+    query; the new mark (one transaction: the same for every view)."""
+    if len(moves) == 1:
+        return write_position(curs, *moves[0])
+    curs.execute(
+        "UPDATE trawl_view_positions p SET position = m.position, updated_at = now()"
+        " FROM unnest(%s::text[], %s::bigint[]) AS m(view, position) WHERE p.view = m.view"
+        " RETURNING p.xmin::text AS mark",
+        ([view for view, _, _ in moves], [position for _, position, _ in moves]),
+    )
+    rows = curs.fetchall()
+    told = [f"{view}:{position}" for view, position, notify in moves if notify]
+    if told:  # delivered at commit, one notification per view (see write_position)
+        curs.execute("SELECT pg_notify(%s, told) FROM unnest(%s::text[]) AS told", (CHANNEL, told))
+    return rows[0]["mark"] if rows else ""
+
+
 def read_position(curs: Cursor[DictRow], view: str) -> int:
     curs.execute("SELECT position FROM trawl_view_positions WHERE view = %s", (view,))
     row = curs.fetchone()
