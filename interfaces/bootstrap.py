@@ -40,10 +40,11 @@ from application.shares.queries import LinkResolver, ShareQueries, SharesView
 from application.store import TrawlStore
 from application.urls.commands import UrlCommands
 from application.urls.details import UrlDetails
+from application.urls.doorbell import Doorbell
 from application.urls.pipeline import Pipeline
 from application.urls.queries import UrlQueries, UrlsView
 from application.urls.retention import BlobReferences, sweep
-from application.urls.worker import Doorbell, Worker
+from application.urls.worker import Worker
 from application.users.commands import UserCommands
 from application.users.queries import UserQueries
 from application.vectorization.commands import Revectorizer
@@ -455,7 +456,7 @@ def _wire_ingestion(
         owner,
         max_attempts=settings.fetch_max_attempts,
         per_host_limit=settings.per_host_concurrency,
-        wake=doorbell.new_event(),
+        wake=doorbell.new_bell(),
         vectorizer=vectorizer,
     )
     if isinstance(extractor, PooledExtractor):

@@ -20,11 +20,13 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 
 from application.ports import JobQueue, Lease
 from application.store import NotFound
+from application.urls.doorbell import EVERY_KIND, Bell
 from application.urls.pipeline import (
     CHUNK,
     DONE,
@@ -49,25 +51,6 @@ KINDS = (FETCH, EXTRACT, CHUNK, VECTORIZE, REFRESH)
 PAUSE = timedelta(minutes=10)
 
 
-class Doorbell:
-    """Wakes idle workers when jobs arrive (rung by the queue's notifications)."""
-
-    def __init__(self) -> None:
-        self._events: list[threading.Event] = []
-        self._lock = threading.Lock()
-
-    def new_event(self) -> threading.Event:
-        event = threading.Event()
-        with self._lock:
-            self._events.append(event)
-        return event
-
-    def ring(self, _: str = "") -> None:
-        with self._lock:
-            for event in self._events:
-                event.set()
-
-
 class Worker:
     def __init__(
         self,
@@ -80,11 +63,11 @@ class Worker:
         idle_seconds: float = 0.5,
         max_attempts: int = 5,
         per_host_limit: int | None = None,
-        wake: threading.Event | None = None,
+        wake: Bell | None = None,
         vectorizer: Vectorizer | None = None,
         vectorize_batch: int = 16,
     ) -> None:
-        self.wake = wake or threading.Event()  # set: jobs may have arrived
+        self.wake = wake or Bell()  # rung: jobs of some kind may have arrived
         self.queue = queue
         self.pipeline = pipeline
         self.owner = owner
@@ -130,28 +113,40 @@ class Worker:
     def run(self, stop: threading.Event) -> None:
         """Run jobs of every kind until `stop` is set.
 
-        When idle it polls less and less often (doubling up to 8x
-        `idle_seconds`), so idle workers cost the API next to nothing; any
-        job found resets the pace.
+        A kind whose claim came back empty is claimed again only once the
+        bell rings for it (a job of that kind was queued) or every
+        `8 * idle_seconds` (jobs that fall due later: retries, refreshes).
+        When idle it waits on the bell, polling every kind less and less
+        often (doubling up to 8x `idle_seconds`), so idle workers cost next
+        to nothing; any job found resets the pace.
         """
-        pause = self.idle_seconds
+        due, pause, polled = set(self.kinds), self.idle_seconds, time.monotonic()
         while not stop.is_set():
             busy = False
             for kind in self.kinds:
-                try:
-                    busy = self.run_once(kind) or busy
-                except Exception:  # the queue itself failed: wait and try again
-                    logger.exception("claiming %s jobs failed", kind)
-            if busy:
+                if kind in due and not stop.is_set():
+                    if self._claim_and_run(kind):
+                        busy = True
+                    else:
+                        due.discard(kind)
+            rung = self.wake.take() if busy else self.wake.wait(pause)
+            if busy or rung is not None:
                 pause = self.idle_seconds
             else:
-                # Woken by the doorbell when jobs are enqueued; polling remains
-                # for jobs that fall due later (retries, refreshes).
-                if self.wake.wait(pause):
-                    pause = self.idle_seconds
-                else:
-                    pause = min(pause * 2, 8 * self.idle_seconds)
-                self.wake.clear()
+                pause = min(pause * 2, 8 * self.idle_seconds)
+            if rung is None or time.monotonic() - polled > 8 * self.idle_seconds:
+                due, polled = set(self.kinds), time.monotonic()
+            elif EVERY_KIND in rung:
+                due = set(self.kinds)
+            else:
+                due |= rung & set(self.kinds)
+
+    def _claim_and_run(self, kind: str) -> bool:
+        try:
+            return self.run_once(kind)
+        except Exception:  # the queue itself failed: wait and try again
+            logger.exception("claiming %s jobs failed", kind)
+            return False
 
     def _step(self, lease: Lease) -> Next:
         if lease.kind == FETCH:
