@@ -9,7 +9,7 @@ from application.projections.base import Rows
 from domain.common import Context
 from domain.projects.aggregate import Project
 from infrastructure.postgres import views
-from infrastructure.postgres.projector import Projector
+from infrastructure.postgres.projector import Projector, ProjectorGroup
 from infrastructure.postgres.projects_view import PostgresProjectsView
 from interfaces.bootstrap import Trawl
 from tests.integration.infrastructure.postgres.counting import SCHEMA, CountingProjection
@@ -279,3 +279,24 @@ def test_a_column_added_to_a_view_is_added_to_an_existing_table(trawl: Trawl, ur
         url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'urls'"
     )
     assert "vectors_key" in {row["column_name"] for row in columns}
+
+
+def test_a_group_applies_every_views_events_in_one_batch_and_skips_what_a_view_has(
+    trawl: Trawl, url: str
+) -> None:
+    make_history(trawl)
+    first, second = counting(trawl), counting(trawl, suffix="_twin")
+    first.catch_up()  # `first` is ahead: the group must not apply anything to it twice
+    before = counts(url)
+    owner = new_caller()
+    for n in range(3):
+        trawl.projects.create(owner, f"Later {n}")
+
+    read = ProjectorGroup([first, second]).catch_up()
+
+    head = trawl.store.head()
+    assert first.position() == second.position() == head
+    assert read > 0
+    twin = {r["originator_id"]: r["applied"] for r in query(url, "SELECT * FROM event_counts_twin")}
+    assert {k: v[0] for k, v in counts(url).items()} == twin  # the same rows, each event once
+    assert len(counts(url)) > len(before)
