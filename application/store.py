@@ -8,7 +8,7 @@ same transaction as the events. `commit()` is the one way use cases save.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
@@ -88,6 +88,15 @@ class CommandResult:
         }
 
 
+def _replay(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's `project_aggregate` without its per-event runtime-Protocol
+    isinstance check (an assert that costs ~10 us an event on Python 3.11):
+    every stored event here is one of our aggregates' events."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 class TrawlStore(Application[UUID]):
     """One application, one stored-events table, one global ordered log."""
 
@@ -149,7 +158,9 @@ class TrawlStore(Application[UUID]):
         snapshotted = cls in self.snapshotting_intervals
         repository = self.repository if snapshotted else self._unsnapshotted
         try:
-            aggregate: Aggregate = repository.get(aggregate_id, version=version)
+            aggregate: Aggregate = repository.get(
+                aggregate_id, version=version, projector_func=_replay
+            )
         except AggregateNotFoundError:
             raise NotFound(f"{cls.__name__.lower()} not found") from None
         if not isinstance(aggregate, cls):
