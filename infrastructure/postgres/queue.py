@@ -102,8 +102,10 @@ def enqueue_in(
     not_before: datetime | timedelta | None = None,
     *,
     host: str | None = None,
+    notify: bool = True,
 ) -> UUID:
-    """Enqueue within the caller's transaction (see `PostgresJobQueue.enqueue`)."""
+    """Enqueue within the caller's transaction (see `PostgresJobQueue.enqueue`);
+    `notify` False: no worker is woken (the caller leases the job itself)."""
     curs.execute(
         "INSERT INTO trawl_jobs (kind, subject_id, payload, host, not_before)"
         f" VALUES (%(kind)s, %(subject)s, %(payload)s, %(host)s, {_AT})"
@@ -118,8 +120,8 @@ def enqueue_in(
     )
     row = curs.fetchone()
     assert row is not None
-    # Delivered at commit (once per transaction): idle workers wake up at once.
-    curs.execute("SELECT pg_notify(%s, %s)", (CHANNEL, kind))
+    if notify:  # delivered at commit (once per transaction): idle workers wake up at once
+        curs.execute("SELECT pg_notify(%s, %s)", (CHANNEL, kind))
     return UUID(str(row["id"]))
 
 
@@ -253,7 +255,8 @@ class PostgresJobQueue:
         None when our lease was lost, or the next job is leased by someone else
         (it is queued all the same)."""
         with self._transaction() as curs:
-            enqueue_in(curs, kind, lease.subject_id, payload)
+            # Leased to us below: waking the other workers would only cost them a claim.
+            enqueue_in(curs, kind, lease.subject_id, payload, notify=False)
             curs.execute(
                 "UPDATE trawl_jobs SET lease_id = gen_random_uuid(), lease_owner = %(owner)s,"
                 " leased_until = now() + make_interval(secs => %(lease)s), attempts = attempts + 1,"
@@ -271,6 +274,8 @@ class PostgresJobQueue:
                 },
             )
             row = curs.fetchone()
+            if row is None:  # not ours after all: whoever may take it, wake them
+                curs.execute("SELECT pg_notify(%s, %s)", (CHANNEL, kind))
             _complete_in(curs, lease)
             return _lease(row) if row else None
 
