@@ -223,6 +223,8 @@ class Pipeline:
         ctx = Context(ACTOR, uuid.uuid4().hex)
         try:
             url = self._current(url_id, version)
+            if version in url.texts:  # a repeated job (a crash after its commit): carry on
+                return self.chunk(url_id, version)
             settings = self.store.load(Project, url.project_id).settings.chunking
             body = self.blobs.get(url.versions[version - 1].blob_key)
             extracted = self.extractor.extract(
@@ -303,7 +305,9 @@ class Pipeline:
                 settings.size,
                 settings.overlap,
             ):
-                return Next(DONE, version)
+                # Nothing new to record; the vectors may still be missing (a
+                # crash before the vectorize job was queued): the step is idempotent.
+                return Next(VECTORIZE if url.status == CHUNKED else DONE, version)
             data = self.blobs.get(text.text_key).decode("utf-8", "surrogatepass")
         except _STALE as stale:
             return Next(STALE, reason=type(stale).__name__)

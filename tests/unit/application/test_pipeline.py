@@ -12,7 +12,6 @@ from application.ports import Extracted, FetchError
 from application.store import TrawlStore
 from application.urls.pipeline import (
     CHUNK,
-    DONE,
     EXTRACT,
     FAILED,
     RETRY,
@@ -102,7 +101,8 @@ def test_added_url_goes_through_fetch_then_extract_and_chunk(
     assert url.status == "fetched" and url.current is not None
     assert blobs.get(url.current.blob_key) == article()
     assert pipeline.extract(url_id, 1) == Next(VECTORIZE, 1)  # text and chunks, one commit
-    assert pipeline.chunk(url_id, 1, SETTINGS) == Next(DONE, 1)  # nothing left to chunk
+    # Nothing left to chunk; the vectors are still missing, so on to vectorize.
+    assert pipeline.chunk(url_id, 1, SETTINGS) == Next(VECTORIZE, 1)
 
     url = store.load(Url, url_id)
     assert url.status == "chunked"
@@ -176,6 +176,23 @@ def test_changed_content_is_a_new_version_chunked_again(
     # Work for the old version is stale now.
     assert pipeline.extract(url_id, 1).step == STALE
     assert pipeline.chunk(url_id, 1, SETTINGS).step == STALE
+
+
+def test_a_repeated_extract_job_records_nothing_more(
+    store: TrawlStore, blobs: MemoryBlobs, clock: FakeClock
+) -> None:
+    """A worker that died after the commit, before completing its job: the
+    job runs again and carries on (to vectorize) without recording twice."""
+    url_id = added_url(store)
+    pipeline = pipeline_for(store, FakeFetcher(page(article())), blobs, clock)
+    assert pipeline.fetch(url_id, uuid.uuid4(), 1) == Next(EXTRACT, 1)
+    assert pipeline.extract(url_id, 1) == Next(VECTORIZE, 1)
+    recorded = store.load(Url, url_id).version
+
+    assert pipeline.extract(url_id, 1) == Next(VECTORIZE, 1)
+
+    assert store.load(Url, url_id).version == recorded
+    assert topics(store).count(CHUNKED) == 1
 
 
 class RemovingExtractor(FakeExtractor):

@@ -87,7 +87,7 @@ def change(store: TrawlStore, **settings: object) -> None:
 def through(pipeline: Pipeline, url_id: uuid.UUID) -> None:
     assert pipeline.fetch(url_id, uuid.uuid4(), 1).step == "extract"
     assert pipeline.extract(url_id, 1).step == VECTORIZE  # text and chunks in one commit
-    assert pipeline.chunk(url_id, 1).step == DONE  # nothing left to chunk
+    assert pipeline.chunk(url_id, 1).step == VECTORIZE  # nothing new; vectors still missing
 
 
 def test_chunks_use_the_projects_settings(store: TrawlStore) -> None:
@@ -108,7 +108,7 @@ def test_rechunk_after_a_settings_change_records_new_chunks_once(store: TrawlSto
     change(store, chunk_size=300, chunk_overlap=0)
 
     assert pipeline.chunk(url_id, None).step == VECTORIZE  # new chunks: embed them
-    assert pipeline.chunk(url_id, None).step == DONE  # same settings: nothing new
+    assert pipeline.chunk(url_id, None).step == VECTORIZE  # same settings: nothing new
 
     after = store.load(Url, url_id).chunking
     assert before is not None and after is not None
