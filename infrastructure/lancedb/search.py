@@ -26,7 +26,7 @@ class LanceSearchIndex:
         self,
         tables: lance.LanceTables,
         generation: Callable[[], int],
-        model_counts: Callable[[UUID], dict[str, int]],
+        answering: Callable[[UUID], str | None],
         *,
         nprobes: int = 20,
         ef: int = 64,
@@ -34,19 +34,16 @@ class LanceSearchIndex:
     ) -> None:
         self.tables = tables
         self.generation = generation
-        self.model_counts = model_counts
+        self.answering = answering
         self.nprobes = nprobes
         self.ef = ef
         self.depth = depth  # candidates of each ranking fused by hybrid
         self._pool = ThreadPoolExecutor(4, thread_name_prefix="search-text")
 
     def model_of(self, project_id: UUID, wanted: str) -> str:
-        counts = self.model_counts(project_id)
-        best = max(counts.values(), default=0)
-        if counts.get(wanted, 0) >= best:
-            return wanted
-        # The switch to `wanted` is still under way: the model holding the most URLs answers.
-        return max(counts, key=lambda model: counts[model])
+        # The projection says which model's table is complete for the project;
+        # nothing indexed yet: the project's own model.
+        return self.answering(project_id) or wanted
 
     def search(
         self,
