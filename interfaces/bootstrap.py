@@ -79,6 +79,7 @@ from infrastructure.postgres import (
     blobs_view,
     projects_view,
     search_state,
+    search_switch,
     side_tables,
     urls_view,
 )
@@ -410,7 +411,7 @@ def _search(
     index = LanceSearchIndex(
         tables,
         lambda: search_state.live_generation(datastore),
-        lambda project_id: search_state.model_counts(datastore, project_id),
+        lambda project_id: search_switch.answering(datastore, project_id),
     )
     return _Search(projector, index, embedders, cache)
 

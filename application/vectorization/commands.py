@@ -3,8 +3,9 @@
 The project's URLs get `vectorize` jobs; each job embeds with the project's
 model of that moment (read by the vectorize step), reusing the cache for text
 that model has seen. The index keeps the old model's table, and search keeps
-answering from it (`SearchIndex.model_of`) until the new model's table holds
-as many of the project's URLs; then search switches. To be hooked on the
+answering from it (`SearchIndex.model_of`) until every URL it holds for the
+project has the new model's rows; then search switches and the project's
+old rows are deleted. To be hooked on the
 project-settings event (issue 4): `Revectorizer.project(project_id)`.
 """
 

@@ -101,6 +101,7 @@ class SearchIndex(Protocol):
         """The model whose vectors answer the project's searches now.
 
         `wanted` once its index covers every URL the project has indexed
-        (a model change completes in the background); the old model before.
+        under another model (a model change completes in the background, and
+        the old model's rows of the project are then deleted); the old model before.
         """
         ...

@@ -119,7 +119,7 @@ class SearchRebuildCheck:
         for name in fresh.tables.names(generation):
             fresh.tables.drop(name)
         with fresh.datastore.transaction(commit=True) as curs:
-            for table in (search_state.URLS, search_state.DROPPED):
+            for table in search_state.TABLES:
                 curs.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(table + CHECK)))
             curs.execute("DELETE FROM trawl_view_positions WHERE view = %s", (fresh.view,))
 

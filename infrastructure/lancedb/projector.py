@@ -9,6 +9,14 @@ same commit; deletes by URL or project in log order), THEN the positions and
 between replays the events harmlessly (the merges and the deletes are
 idempotent). A Postgres advisory lock, held
 for one batch at a time, keeps one writer per generation across processes.
+
+A project's rows go to the table of the model its settings want at that
+point of the log, and only there (a late `Vectorized` of a model it left is
+not indexed). After a model change the old model's table keeps answering
+(`search_switch`) until every URL indexed under it has rows of the new one;
+then, in the batch's transaction, the old model's rows of the project are
+deleted from LanceDB and the switch is recorded. Every decision depends on
+the log up to the event alone, so a replay or rebuild reaches the same index.
 """
 
 from __future__ import annotations
@@ -17,11 +25,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-import pyarrow as pa  # type: ignore[import-untyped]
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import Connection
 from psycopg.rows import DictRow
@@ -29,16 +35,26 @@ from psycopg.sql import SQL, Identifier
 
 from application.ports import BlobStore
 from application.store import TrawlStore
-from application.vectorization import vectors
 from domain.projects.aggregate import Project
 from domain.urls.aggregate import Url
 from infrastructure.lancedb import tables as lance
-from infrastructure.postgres import search_state, views
+from infrastructure.lancedb.batch import Pending, indexed_write, notification, park, url_rows
+from infrastructure.postgres import search_state, search_switch, views
 from infrastructure.postgres.projector import lock_id
 
 log = logging.getLogger(__name__)
 
-TOPICS = tuple(cls.TOPIC for cls in (Url.Vectorized, Url.Removed, Url.Revived, Project.Deleted))
+TOPICS = tuple(
+    cls.TOPIC
+    for cls in (
+        Url.Vectorized,
+        Url.Removed,
+        Url.Revived,
+        Project.Created,
+        Project.EmbeddingModelChanged,
+        Project.Deleted,
+    )
+)
 Progress = Callable[[int], None]
 
 
@@ -145,19 +161,19 @@ class SearchProjector:
                 (start, head, list(TOPICS), self.batch_size),
             )
             found = curs.fetchall()
-        generation = self.generation()
-        pending = _Pending()
+        pending = Pending(self.generation())
         for row in found:
+            position = int(row["notification_id"])
             try:
-                event = self.store.mapper.to_domain_event(_notification(row))
-                if isinstance(event, Project.Deleted | Url.Removed):
-                    self._flush(conn, pending)  # deletions apply in log order
-                writes = self._apply(event, generation, conn, pending)
+                event = self.store.mapper.to_domain_event(notification(row))
+                if isinstance(event, Project.Deleted | Url.Removed | Project.EmbeddingModelChanged):
+                    self._flush(conn, pending)  # deletions and model changes apply in log order
+                writes = self._apply(event, position, conn, pending)
             except Exception as error:  # noqa: BLE001 - parked, visible, retryable
                 log.error("view %s parked event %s: %s", self.view, row["notification_id"], error)
-                writes = [lambda c, row=row, error=error: _park(c, self.view, row, error)]
+                writes = [lambda c, row=row, error=error: park(c, self.view, row, error)]
             pending.writes += writes
-            pending.position = int(row["notification_id"])
+            pending.position = position
         self._flush(conn, pending)
         end = head if len(found) < self.batch_size else int(found[-1]["notification_id"])
         if end > start:
@@ -165,7 +181,7 @@ class SearchProjector:
                 views.write_position(conn.cursor(), self.view, end)
         return max(len(found), 1 if end > start else 0)
 
-    def _flush(self, conn: Connection[DictRow], pending: _Pending) -> None:
+    def _flush(self, conn: Connection[DictRow], pending: Pending) -> None:
         """The URLs gathered so far: one LanceDB commit per table, then their
         Postgres rows and the position in one transaction."""
         for (name, dimensions), urls in pending.rows.items():
@@ -178,97 +194,121 @@ class SearchProjector:
                 curs.execute("SET LOCAL synchronous_commit = off")
                 for write in pending.writes:
                     write(curs)
+                for project_id in pending.dirty:
+                    self._complete_switch(curs, project_id, pending.generation)
                 views.write_position(curs, self.view, pending.position)
         pending.clear()
 
+    def _complete_switch(self, curs: Any, project_id: UUID, generation: int) -> None:
+        """A project whose URLs all have the wanted model's rows now answers from
+        them; its rows in other models' tables go (LanceDB first: if this
+        transaction is lost, the replay deletes them again, harmlessly)."""
+        done = search_switch.completed(curs, self.suffix, project_id)
+        if done is None:
+            return
+        model, others = done
+        others_tables = [lance.table_name(other, generation) for other in others]
+        self.tables.delete(others_tables, lance.project_filter(project_id))
+        search_switch.switch(curs, self.suffix, project_id, model)
+
     def _apply(
-        self, event: Any, generation: int, conn: Connection[DictRow], pending: _Pending
+        self, event: Any, position: int, conn: Connection[DictRow], pending: Pending
     ) -> list[Any]:
         """Delete in LanceDB now, or gather the URL's rows for the next commit;
         answer the Postgres writes that follow the commit."""
         s = self.suffix
-        names = self.tables.names(generation)
-        if isinstance(event, Project.Deleted):
-            self.tables.delete(names, lance.project_filter(event.originator_id))
-            return [lambda c: search_state.drop_project(c, s, event.originator_id)]
+        if isinstance(event, Project.Event):
+            return self._project_event(event, position, conn, pending)
         if isinstance(event, Url.Removed):
-            self.tables.delete(names, lance.url_filter(event.originator_id))
+            self.tables.delete(
+                self.tables.names(pending.generation), lance.url_filter(event.originator_id)
+            )
+            removed = self.store.load(Url, event.originator_id, version=event.originator_version)
+            pending.dirty.add(removed.project_id)  # its last laggard may have gone
             return [lambda c: search_state.forget_url(c, s, event.originator_id)]
         url = self.store.load(Url, event.originator_id, version=event.originator_version)
         if search_state.is_dropped(conn.cursor(), s, url.project_id):
             return []
-        models = [event.model_id] if isinstance(event, Url.Vectorized) else list(url.vectors)
-        writes = []
-        for model in models:
-            held = url.vectors_for(model)
-            if held is not None:
-                self._index(url, model, held, generation, pending)
-                writes.append(_indexed(s, url, model, held))
+        model = self._wanted(conn, pending, url.project_id, position)
+        if isinstance(event, Url.Vectorized) and event.model_id != model:
+            return []  # a job that started before the project changed its model
+        held = url.vectors_for(model)
+        if held is None:
+            return []
+        self._index(url, model, held, pending.generation, pending)
+        pending.dirty.add(url.project_id)
+        return [indexed_write(s, url, model, held)]
+
+    def _project_event(
+        self, event: Any, position: int, conn: Connection[DictRow], pending: Pending
+    ) -> list[Any]:
+        s, project_id = self.suffix, event.originator_id
+        if isinstance(event, Project.Created):
+            model = event.embedding_model
+            pending.wanted[project_id] = model
+            return [lambda c: search_switch.set_wanted(c, s, project_id, model)]
+        if isinstance(event, Project.EmbeddingModelChanged):
+            return self._model_changed(event, position, conn, pending)
+        # Project.Deleted
+        names = self.tables.names(pending.generation)
+        self.tables.delete(names, lance.project_filter(project_id))
+        pending.wanted.pop(project_id, None)
+        return [lambda c: search_state.drop_project(c, s, project_id)]
+
+    def _model_changed(
+        self, event: Any, position: int, conn: Connection[DictRow], pending: Pending
+    ) -> list[Any]:
+        """The project's URLs go to the new model's table as they get its vectors.
+
+        URLs that hold them already (the worker does not vectorize them again,
+        e.g. on a switch back) are indexed now, from their state at this point
+        of the log, so that the switch can complete.
+        """
+        s, project_id, model = self.suffix, event.originator_id, event.embedding_model
+        if search_state.is_dropped(conn.cursor(), s, project_id):
+            return []
+        writes = [lambda c: search_switch.set_wanted(c, s, project_id, model)]
+        held = search_switch.held(conn.cursor(), s, project_id, model)
+        versions = self._versions_at(conn, list(held), position)
+        for url_id, key in held.items():
+            url = self.store.load(Url, url_id, version=versions[url_id])
+            vectors = url.vectors_for(model) if url.is_live else None
+            if vectors is not None and vectors.vectors_key != key:
+                self._index(url, model, vectors, pending.generation, pending)
+                writes.append(indexed_write(s, url, model, vectors))
+        pending.wanted[project_id] = model
+        pending.dirty.add(project_id)
         return writes
 
-    def _index(self, url: Url, model: str, held: Any, generation: int, pending: _Pending) -> None:
-        chunking = url.chunkings[held.version]
-        text = self.blobs.get(url.texts[held.version].text_key).decode("utf-8", "surrogatepass")
-        matrix = vectors.decode(self.blobs.get(held.vectors_key))
-        chunks = chunking.chunks
-        rows = pa.table(
-            {
-                "chunk_id": [str(c.chunk_id) for c in chunks],
-                "project_id": [str(url.project_id)] * len(chunks),
-                "url_id": [str(url.id)] * len(chunks),
-                "url": [url.final_url or url.url] * len(chunks),
-                "title": [url.title] * len(chunks),
-                "ordinal": [c.ordinal for c in chunks],
-                "start": [c.start for c in chunks],
-                "end": [c.end for c in chunks],
-                "version": [held.version] * len(chunks),
-                "text": [text[c.start : c.end] for c in chunks],
-                "vector": pa.FixedSizeListArray.from_arrays(
-                    pa.array(matrix.reshape(-1), type=pa.float32()), held.dimensions
-                ),
-            },
-            schema=lance.schema(held.dimensions),
-        )
+    def _wanted(
+        self, conn: Connection[DictRow], pending: Pending, project_id: UUID, position: int
+    ) -> str:
+        """The model the project's settings want at `position` (cached for the batch)."""
+        if project_id in pending.wanted:
+            return pending.wanted[project_id]
+        found = search_switch.wanted(conn.cursor(), self.suffix, project_id)
+        if found is None:  # indexed before this table existed: read it from the log
+            version = self._versions_at(conn, [project_id], position)[project_id]
+            found = self.store.load(Project, project_id, version=version).embedding_model
+            s, model = self.suffix, found
+            pending.writes.append(lambda c: search_switch.set_wanted(c, s, project_id, model))
+        pending.wanted[project_id] = found
+        return found
+
+    def _versions_at(
+        self, conn: Connection[DictRow], ids: list[UUID], position: int
+    ) -> dict[UUID, int]:
+        """Each aggregate's version as of log position `position`."""
+        found = conn.execute(
+            f"SELECT originator_id, max(originator_version) AS version FROM {self._events}"
+            " WHERE originator_id = ANY(%s) AND notification_id <= %s GROUP BY originator_id",
+            (ids, position),
+        ).fetchall()
+        return {row["originator_id"]: int(row["version"]) for row in found}
+
+    def _index(self, url: Url, model: str, held: Any, generation: int, pending: Pending) -> None:
         name = lance.table_name(model, generation)
         # A later version of the same URL in this batch replaces the earlier rows.
-        pending.rows.setdefault((name, held.dimensions), {})[url.id] = rows
-
-
-@dataclass
-class _Pending:
-    """What a batch gathered since its last commit: rows per (table, dimensions)
-    and URL, and the Postgres writes up to `position`."""
-
-    rows: dict[tuple[str, int], dict[UUID, pa.Table]] = field(default_factory=dict)
-    writes: list[Any] = field(default_factory=list)
-    position: int | None = None
-
-    def clear(self) -> None:
-        self.rows, self.writes, self.position = {}, [], None
-
-
-def _indexed(suffix: str, url: Url, model: str, held: Any) -> Callable[[Any], None]:
-    chunks = len(url.chunkings[held.version].chunks)
-    return lambda c: search_state.indexed(
-        c, suffix, url.id, url.project_id, model, held.version, held.vectors_key, chunks
-    )
-
-
-def _park(curs: Any, view: str, row: dict[str, Any], error: Exception) -> None:
-    curs.execute(
-        "INSERT INTO trawl_parked_events (view, position, topic, error)"
-        " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-        (view, row["notification_id"], row["topic"], repr(error)[:2000]),
-    )
-
-
-def _notification(row: dict[str, Any]) -> Any:
-    from eventsourcing.persistence import Notification
-
-    return Notification(
-        id=row["notification_id"],
-        originator_id=row["originator_id"],
-        originator_version=row["originator_version"],
-        topic=row["topic"],
-        state=bytes(row["state"]),
-    )
+        pending.rows.setdefault((name, held.dimensions), {})[url.id] = url_rows(
+            url, held, self.blobs
+        )

@@ -40,7 +40,7 @@ def rebuild_search(live: SearchProjector, report: Report | None = None) -> int:
     for name in live.tables.names(old + 1):  # leftovers of an interrupted rebuild
         live.tables.drop(name)
     with live.datastore.transaction(commit=True) as curs:
-        for table in (search_state.URLS, search_state.DROPPED):
+        for table in search_state.TABLES:
             curs.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(table + REBUILD)))
         curs.execute("DELETE FROM trawl_view_positions WHERE view = %s", (fresh.view,))
     fresh.setup()
@@ -72,7 +72,7 @@ def rebuild_search(live: SearchProjector, report: Report | None = None) -> int:
 
 def _swap(c: Cursor[DictRow], view: str, fresh_view: str, generation: int) -> None:
     position = views.read_position(c, fresh_view)
-    for table in (search_state.URLS, search_state.DROPPED):
+    for table in search_state.TABLES:
         c.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(table + OLD)))
         c.execute(
             SQL("ALTER TABLE IF EXISTS {} RENAME TO {}").format(

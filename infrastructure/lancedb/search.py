@@ -3,7 +3,8 @@
 Queries are prefiltered by project (and URL), so a small project in a large
 shared table still gets its k best chunks. Vector search is exact below the
 ANN threshold (no vector index yet) and approximate above it; text search is
-BM25 over the FTS index; hybrid fuses the two rankings (each `depth` deep)
+BM25 over the FTS index (prefiltered for small projects, over-fetched and
+filtered for large ones: `text_search`); hybrid fuses the two rankings (each `depth` deep)
 with reciprocal rank fusion, computed here so the depth and k are ours.
 """
 
@@ -16,6 +17,7 @@ from uuid import UUID
 
 from application.vectorization.ports import HYBRID, TEXT, Hit, Vectors
 from infrastructure.lancedb import tables as lance
+from infrastructure.lancedb.text_search import TextSearch
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion
 COLUMNS = ["chunk_id", "url_id", "url", "title", "text", "start", "end", "version", "ordinal"]
@@ -26,7 +28,7 @@ class LanceSearchIndex:
         self,
         tables: lance.LanceTables,
         generation: Callable[[], int],
-        model_counts: Callable[[UUID], dict[str, int]],
+        answering: Callable[[UUID], str | None],
         *,
         nprobes: int = 20,
         ef: int = 64,
@@ -34,19 +36,17 @@ class LanceSearchIndex:
     ) -> None:
         self.tables = tables
         self.generation = generation
-        self.model_counts = model_counts
+        self.answering = answering
         self.nprobes = nprobes
         self.ef = ef
         self.depth = depth  # candidates of each ranking fused by hybrid
         self._pool = ThreadPoolExecutor(4, thread_name_prefix="search-text")
+        self._text_search = TextSearch(COLUMNS)
 
     def model_of(self, project_id: UUID, wanted: str) -> str:
-        counts = self.model_counts(project_id)
-        best = max(counts.values(), default=0)
-        if counts.get(wanted, 0) >= best:
-            return wanted
-        # The switch to `wanted` is still under way: the model holding the most URLs answers.
-        return max(counts, key=lambda model: counts[model])
+        # The projection says which model's table is complete for the project;
+        # nothing indexed yet: the project's own model.
+        return self.answering(project_id) or wanted
 
     def search(
         self,
@@ -83,13 +83,7 @@ class LanceSearchIndex:
         return list(found.to_list())
 
     def _text(self, table: Any, where: str, query: str, limit: int) -> list[dict[str, Any]]:
-        found = (
-            table.search(query, query_type="fts")
-            .where(where, prefilter=True)
-            .select([*COLUMNS, "_score"])
-            .limit(limit)
-        )
-        return list(found.to_list())
+        return self._text_search.search(table, where, query, limit)
 
     def _hybrid(self, table: Any, where: str, query: str, vector: Any, k: int) -> list[Hit]:
         """Reciprocal rank fusion of the vector and text rankings (equal weights).

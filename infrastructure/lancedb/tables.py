@@ -25,6 +25,19 @@ from domain.vectorization.models import parse_model_id
 log = logging.getLogger(__name__)
 
 PREFIX = "chunks_"
+# Rows per IVF partition of the ANN index. Searches are prefiltered by
+# project, and a filtered HNSW walk costs more the bigger its graph: LanceDB's
+# default for IVF-HNSW is ONE partition (one graph over the whole table), which
+# measured ~2x slower to build and ~1.5x slower to query at 200k rows than
+# graphs of a few thousand rows, for the same recall (docs/benchmarks.md).
+PARTITION_ROWS = 4096
+RETRAIN_GROWTH = 4  # rebuild the ANN index once the table has grown this many times
+ANN_PREFIX = "vector_idx_"  # + the rows it was trained on
+
+
+def ann_config(rows: int) -> IvfHnswSq:
+    """The ANN index of a table of `rows` rows: IVF-HNSW-SQ, cosine."""
+    return IvfHnswSq(distance_type="cosine", num_partitions=max(1, rows // PARTITION_ROWS))
 
 
 def table_name(model_id: str, generation: int) -> str:
@@ -162,13 +175,38 @@ class LanceTables:
         self._indexed.add(table.name)
 
     def maintain(self, name: str, retention: timedelta = timedelta(hours=1)) -> None:
-        """Background upkeep: an ANN index past the threshold, then optimize and clean up."""
+        """Background upkeep: an ANN index past the threshold (trained again once
+        the table has grown RETRAIN_GROWTH times, so its partitions keep their
+        size), then optimize and clean up."""
         table = self.get(name)
         if table is None:
             return
         self.ensure_indexes(table)
-        have = {tuple(index.columns) for index in table.list_indices()}
-        if ("vector",) not in have and table.count_rows() >= self.ann_threshold:
-            log.info("building the ANN index of %s", name)
-            table.create_index("vector", config=IvfHnswSq(distance_type="cosine"))
+        rows = table.count_rows()
+        trained = _trained_rows(table)
+        if rows >= self.ann_threshold and (trained is None or rows >= RETRAIN_GROWTH * trained):
+            log.info("building the ANN index of %s (%s rows)", name, rows)
+            self.build_ann(table, rows)
         table.optimize(cleanup_older_than=retention)
+
+    def build_ann(self, table: Any, rows: int) -> None:
+        """(Re)build the table's ANN index for its `rows` rows, replacing the old one."""
+        old = [i.name for i in table.list_indices() if tuple(i.columns) == ("vector",)]
+        table.create_index(
+            "vector", config=ann_config(rows), name=f"{ANN_PREFIX}{rows}", replace=True
+        )
+        for stale in old:
+            if stale != f"{ANN_PREFIX}{rows}":
+                table.drop_index(stale)
+
+
+def _trained_rows(table: Any) -> int | None:
+    """The rows the table's ANN index was trained on; None: it has none.
+
+    An index of an older Trawl (named without the rows) counts as trained on
+    none, so the next upkeep sizes it."""
+    for index in table.list_indices():
+        if tuple(index.columns) == ("vector",):
+            suffix = index.name.removeprefix(ANN_PREFIX)
+            return int(suffix) if suffix.isdigit() else 0
+    return None

@@ -5,6 +5,8 @@
   for it (feeds `indexed` on the URL views and the model switch).
 - `trawl_search_dropped[suffix]`: deleted projects, so a late `Vectorized`
   of one of their URLs is never indexed.
+- `trawl_search_projects[suffix]`: each project's wanted and answering
+  model (`search_switch`).
 The projection's position is in `trawl_view_positions` (view `search`).
 """
 
@@ -17,8 +19,11 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from infrastructure.postgres import search_switch
+
 VIEW = "search"
 URLS, DROPPED = "trawl_search_urls", "trawl_search_dropped"
+TABLES = (URLS, DROPPED, search_switch.PROJECTS)  # what a rebuild fills aside and swaps in
 
 
 def create(curs: Cursor[DictRow], suffix: str = "") -> None:
@@ -43,6 +48,7 @@ def create(curs: Cursor[DictRow], suffix: str = "") -> None:
         )
     )
     curs.execute(SQL("CREATE TABLE IF NOT EXISTS {} (project_id uuid PRIMARY KEY)").format(dropped))
+    search_switch.create(curs, suffix)
 
 
 def generation(curs: Cursor[DictRow]) -> int:
@@ -87,6 +93,7 @@ def drop_project(curs: Cursor[DictRow], suffix: str, project_id: UUID) -> None:
         ),
         (project_id,),
     )
+    search_switch.forget(curs, suffix, project_id)
 
 
 def is_dropped(curs: Cursor[DictRow], suffix: str, project_id: UUID) -> bool:
@@ -95,18 +102,6 @@ def is_dropped(curs: Cursor[DictRow], suffix: str, project_id: UUID) -> bool:
         (project_id,),
     )
     return curs.fetchone() is not None
-
-
-def model_counts(datastore: PostgresDatastore, project_id: UUID) -> dict[str, int]:
-    """How many of the project's URLs the index holds, per model."""
-    with datastore.transaction(commit=False) as curs:
-        curs.execute(
-            "SELECT model_id, count(*) AS n FROM trawl_search_urls WHERE project_id = %s"
-            " GROUP BY model_id",
-            (project_id,),
-            prepare=True,
-        )
-        return {row["model_id"]: int(row["n"]) for row in curs.fetchall()}
 
 
 def live_generation(datastore: PostgresDatastore) -> int:

@@ -37,7 +37,9 @@ class World:
         cache = PostgresVectorCache(trawl.search_projector.datastore)
         self.vectorizer = Vectorizer(trawl.store, self.blobs, EmbedderRegistry(), cache)
 
-    def ingest(self, address: str, body: bytes, url_id: uuid.UUID | None = None) -> uuid.UUID:
+    def ingest(
+        self, address: str, body: bytes, url_id: uuid.UUID | None = None, model: str = MODEL
+    ) -> uuid.UUID:
         """Added (or refreshed), fetched, extracted, chunked and vectorized."""
         if url_id is None:
             items = self.trawl.urls.add_many(self.owner, self.project, [address]).extra["items"]
@@ -55,11 +57,11 @@ class World:
             elif outcome.step == CHUNK:
                 outcome = pipeline.chunk(url_id, outcome.version, SETTINGS)
             else:
-                outcome = self.vectorizer.vectorize(url_id, outcome.version, MODEL)
+                outcome = self.vectorizer.vectorize(url_id, outcome.version, model)
         return url_id
 
     def project_all(self) -> None:
-        for view in ("access", "urls"):
+        for view in ("access", "projects", "urls"):
             projector(self.trawl, view).catch_up()
         self.trawl.search_projector.catch_up()
 
@@ -67,8 +69,8 @@ class World:
         found = self.trawl.search.search(self.owner, self.project, query, k, mode)
         return [hit.hit.url_id for hit in found.hits]
 
-    def rows(self) -> int:
-        table = self.trawl.search_projector.tables.get("chunks_wordllama_l2_supercat_256_g1")
+    def rows(self, name: str = "chunks_wordllama_l2_supercat_256_g1") -> int:
+        table = self.trawl.search_projector.tables.get(name)
         return 0 if table is None else int(table.count_rows())
 
 

@@ -90,3 +90,20 @@ def test_the_index_lives_on_s3_given_storage_options() -> None:
         assert again.get(name).count_rows() == 2
         listed = server.client().list_objects_v2(Bucket=bucket, Prefix="index/")
         assert listed["KeyCount"] > 0
+
+
+def test_the_ann_index_is_trained_again_once_the_table_has_grown(tmp_path: Path) -> None:
+    """Its partitions stay a few thousand rows, not a fixed count for any size."""
+    tables = lance.LanceTables(str(tmp_path), ann_threshold=300)
+    name = lance.table_name(MODEL, 1)
+
+    def grow_to(urls: int) -> list[str]:
+        for number in range(urls):
+            url_id = uuid.UUID(int=100 + number)
+            tables.upsert_url(name, 256, url_id, rows(url_id, 100, seed=number))
+        tables.maintain(name)
+        return [i.name for i in tables.get(name).list_indices() if i.columns == ["vector"]]
+
+    assert grow_to(3) == [f"{lance.ANN_PREFIX}300"]
+    assert grow_to(11) == [f"{lance.ANN_PREFIX}300"]  # 1,100 rows: not 4x yet
+    assert grow_to(12) == [f"{lance.ANN_PREFIX}1200"]

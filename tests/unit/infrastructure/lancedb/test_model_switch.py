@@ -15,21 +15,16 @@ pytestmark = pytest.mark.unit
 OLD, NEW = "wordllama/l2_supercat-256", "bedrock/amazon.titan-embed-text-v2:0/512"
 
 
-def index(tmp_path: Path, counts: dict[str, int]) -> LanceSearchIndex:
-    return LanceSearchIndex(LanceTables(str(tmp_path)), lambda: 1, lambda _: counts)
-
-
 @pytest.mark.parametrize(
-    ("counts", "answers"),
+    ("answering", "answers"),
     [
-        ({}, NEW),  # nothing indexed yet: the project's model
-        ({OLD: 10}, OLD),  # the switch has not started
-        ({OLD: 10, NEW: 9}, OLD),  # under way: the old vectors still answer
-        ({OLD: 10, NEW: 10}, NEW),  # complete: switched
-        ({NEW: 3}, NEW),
+        (None, NEW),  # nothing indexed yet: the project's model
+        (OLD, OLD),  # the switch is under way: the old vectors still answer
+        (NEW, NEW),  # complete: switched
     ],
 )
-def test_the_new_model_answers_once_it_holds_as_many_urls(
-    tmp_path: Path, counts: dict[str, int], answers: str
+def test_the_model_the_projection_calls_complete_answers(
+    tmp_path: Path, answering: str | None, answers: str
 ) -> None:
-    assert index(tmp_path, counts).model_of(uuid.uuid4(), NEW) == answers
+    index = LanceSearchIndex(LanceTables(str(tmp_path)), lambda: 1, lambda _: answering)
+    assert index.model_of(uuid.uuid4(), NEW) == answers
