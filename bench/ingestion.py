@@ -173,8 +173,9 @@ def trawl_chunks(trawl: object, project: uuid.UUID) -> int:
     return total
 
 
-def run(url: str, command: str, workers: int = 4, port: int = 18765) -> list[Figure]:
+def run(url: str, command: str, workers: int | None = None, port: int = 18765) -> list[Figure]:
     files = pages()
+    workers = Settings().workers if workers is None else workers  # as `trawl serve` runs
     print(f"ingestion: baseline extract+chunk of {len(files)} pages ...", flush=True)
     before, base_chunks = baseline(files)
     with ExitStack() as stack:

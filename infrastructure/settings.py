@@ -77,9 +77,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         bool, _doc("Run the projectors inside `trawl serve` (`trawl api` never does).")
     ] = True
     log_level: Annotated[str, _doc("Python log level.")] = "INFO"
+    # A worker thread mostly waits (on the network, on an extraction process,
+    # on commits), so more threads than cores keep the cores busy.
     workers: Annotated[
         int, _doc("Ingestion worker threads inside `trawl serve` (0 = none)."), msgspec.Meta(ge=0)
-    ] = 4
+    ] = 8
     per_host_concurrency: Annotated[
         int, _doc("Fetches of one host running at once, over all workers."), msgspec.Meta(ge=1)
     ] = 2
