@@ -12,6 +12,7 @@ replaced by the executor breaking and a fresh pool on the next call.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 import threading
 import time
@@ -30,6 +31,16 @@ def _start() -> None:
     """Runs in each child as it starts: import and build its extractor once."""
     global _EXTRACTOR  # noqa: PLW0603 - the child's own extractor
     _EXTRACTOR = TrafilaturaExtractor()
+    parent = os.getppid()
+    threading.Thread(target=_exit_with, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """A child whose parent died (killed, no shutdown) would wait for work
+    forever: once it is adopted by another process, it ends too."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _ready(seconds: float) -> None:

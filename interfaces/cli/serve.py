@@ -52,6 +52,14 @@ def run_api(args: argparse.Namespace) -> int:
     return _http(settings_from(args, projector=False), projectors=False, workers=0, relay=False)
 
 
+def _exit_on_sigterm(signum: int, _: object) -> None:
+    """After its graceful shutdown uvicorn raises the signal again (for the
+    exit status). SIGTERM's default action would end the process before
+    Trawl's own cleanup (worker threads, extraction processes, the embedded
+    Postgres and NATS), so it leaves through the `with` blocks instead."""
+    raise SystemExit(128 + signum)
+
+
 def _http(settings: Any, projectors: bool, workers: int, relay: bool) -> int:
     import uvicorn
 
@@ -71,6 +79,7 @@ def _http(settings: Any, projectors: bool, workers: int, relay: bool) -> int:
             " (OpenAPI at /schema, AsyncAPI at /asyncapi.json)",
             flush=True,
         )
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         uvicorn.run(
             create_app(app),
             host=settings.host,

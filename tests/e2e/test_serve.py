@@ -65,6 +65,51 @@ def server(empty_database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]
             process.kill()
 
 
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(p) for p in (task / "children").read_text().split()}
+    return found
+
+
+def test_sigterm_stops_serve_and_everything_it_started(server: tuple[str, Path]) -> None:
+    """uvicorn raises SIGTERM again after its shutdown; Trawl's cleanup must
+    still run, or the extraction processes (and an embedded Postgres) outlive it."""
+    process = next(
+        p
+        for p in (int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit())
+        if _is_serve(p, server[1])
+    )
+    children = _children(process)
+    assert children, "trawl serve starts its extraction processes at once"
+
+    os.kill(process, signal.SIGTERM)
+
+    def gone() -> bool:
+        return not any(
+            Path(f"/proc/{pid}").exists() and _alive(pid) for pid in (process, *children)
+        )
+
+    eventually(gone, timeout=30, what="trawl serve and its children to exit", pause=0.2)
+
+
+def _is_serve(pid: int, data_dir: Path) -> bool:
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"serve" in command and f"TRAWL_DATA_DIR={data_dir}".encode() in environ
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; its parent reaps it
+
+
 def _verification_token(mail_dir: Path) -> str:
     files = sorted(mail_dir.glob("*.eml"))
     assert files, "no verification mail was written"
