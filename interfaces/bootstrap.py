@@ -248,7 +248,9 @@ def _wire(
         users=UserCommands(store, hasher, mailer, TokenSigner(secret), settings.base_url),
         user_queries=UserQueries(store),
         auth=AuthService(store, hasher),
-        projects=ProjectCommands(store, policy, default_model=settings.embedder),
+        projects=ProjectCommands(
+            store, policy, default_model=settings.embedder, usable_model=embedders.usable
+        ),
         project_queries=ProjectQueries(projects, policy, urls.counts),
         shares=ShareCommands(store, policy, mailer, settings.base_url),
         share_queries=ShareQueries(store, shares_view, policy),

@@ -21,6 +21,7 @@ from application.store import (
 from domain.common import Context
 from domain.projects.aggregate import Project
 from domain.projects.settings import DEFAULT_EMBEDDING_MODEL
+from domain.vectorization import models
 
 
 class _Unset:
@@ -45,10 +46,12 @@ class ProjectCommands:
         store: TrawlStore,
         policy: access.AccessPolicy,
         default_model: str = DEFAULT_EMBEDDING_MODEL,
+        usable_model: Callable[[str], bool] = lambda _: True,
     ) -> None:
         self.store = store
         self.policy = policy
         self.default_model = default_model
+        self.usable_model = usable_model  # the deployment has what the model needs
 
     def create(
         self,
@@ -105,7 +108,11 @@ class ProjectCommands:
 
         def change(project: Project) -> None:
             given = {k: v for k, v in changes.items() if v is not UNSET}
-            project.change_settings(ctx, replace(project.settings, **given))
+            wanted = replace(project.settings, **given)
+            model = wanted.embedding_model
+            if model != project.settings.embedding_model and not self.usable_model(model):
+                raise models.ModelUnavailable(f"this deployment cannot embed with {model}")
+            project.change_settings(ctx, wanted)
 
         return self._run(caller, project_id, change, expected_version, idempotency)
 

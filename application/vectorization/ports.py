@@ -48,6 +48,11 @@ class Embedders(Protocol):
 
     def get(self, model_id: str) -> Embedder: ...
 
+    def usable(self, model_id: str) -> bool:
+        """Whether this deployment can embed with the model (its weights are
+        here, or it is a remote service): a project may only be set to those."""
+        ...
+
 
 class VectorCache(Protocol):
     """Vectors already computed, by (model id, text hash): unchanged text is never re-embedded."""

@@ -27,6 +27,10 @@ class InvalidModelId(DomainError):
     slug = "invalid-model"
 
 
+class ModelUnavailable(InvalidModelId):
+    """A well-formed model id this deployment cannot embed with (no weights)."""
+
+
 class ModelId(NamedTuple):
     provider: str
     model: str

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import threading
+from pathlib import Path
 from typing import Any
 
 from application.vectorization.ports import Embedder
@@ -22,6 +24,18 @@ class EmbedderRegistry:
             if model_id not in self._made:
                 self._made[model_id] = self._make(model_id)
             return self._made[model_id]
+
+    def usable(self, model_id: str) -> bool:
+        """Bedrock models: yes (the service decides); WordLlama: when its
+        weights file ships here (only `l2_supercat-256` does in the wheel,
+        and nothing is ever downloaded)."""
+        parsed = parse_model_id(model_id)
+        if parsed.provider != WORDLLAMA:
+            return True
+        spec = importlib.util.find_spec("wordllama")
+        folders = spec.submodule_search_locations if spec else None
+        weights = f"{parsed.model}_{parsed.dimensions}.safetensors"
+        return any((Path(folder) / "weights" / weights).is_file() for folder in folders or ())
 
     def _make(self, model_id: str) -> Embedder:
         provider = parse_model_id(model_id).provider

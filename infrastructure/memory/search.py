@@ -45,6 +45,9 @@ class StaticEmbedders:
     def get(self, model_id: str) -> HashingEmbedder:
         return self.embedder
 
+    def usable(self, model_id: str) -> bool:
+        return True
+
 
 class MemoryVectorCache:
     def __init__(self) -> None:
