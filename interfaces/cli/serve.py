@@ -38,7 +38,7 @@ def register(commands: Any) -> None:
         description="Claim and run fetch, extract, chunk and vectorize jobs until stopped "
         "(SIGINT/SIGTERM). Run as many as you like: jobs are leased, one worker each.",
     )
-    parser.add_argument("--threads", type=int, help="worker threads (default: $TRAWL_WORKERS or 2)")
+    parser.add_argument("--threads", type=int, help="worker threads (default: $TRAWL_WORKERS, 8)")
     add_data_dir(parser)
     parser.set_defaults(handler=run_worker)
 
