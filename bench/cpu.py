@@ -9,6 +9,8 @@ or the backends cannot be read (a remote Postgres).
 from __future__ import annotations
 
 import os
+import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -82,9 +84,6 @@ def total(values: Sequence[float | None]) -> float | None:
 
 def threads_by_name() -> dict[str, float]:
     """CPU seconds so far of this process's Python threads, by name (numbers dropped)."""
-    import re
-    import threading
-
     found: dict[str, float] = {}
     for thread in threading.enumerate():
         tid = thread.native_id

@@ -277,10 +277,11 @@ def _project_model(projects: ProjectsView, settings: Settings) -> Callable[[UUID
 
 
 def _followers(projectors: list[Projector], search: SearchProjector) -> list[Any]:
-    """The read views in one group (one transaction per batch for all); the
-    scheduler (last: it lingers on purpose) and the search index (LanceDB
-    commits) follow on their own."""
-    return [ProjectorGroup(projectors[:-1]), projectors[-1], search]
+    """The views applied at once in one group (one transaction per batch for
+    all); a view that lingers on purpose (the scheduler's `lag`) and the
+    search index (LanceDB commits) follow on their own."""
+    lingering = [p for p in projectors if p.lag]
+    return [ProjectorGroup([p for p in projectors if not p.lag]), *lingering, search]
 
 
 def bootstrap(

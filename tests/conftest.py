@@ -18,12 +18,23 @@ MARKERS = {
     "integration": "talks to a real service (Postgres, NATS, SMTP, ...)",
     "e2e": "drives the running application from the outside",
     "slow": "takes seconds (e.g. initdb); still part of the CI run",
+    "heavy": "a full-size fault run (minutes); CI runs its bounded form instead",
 }
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for name, description in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Heavy runs are left out unless asked for (`-m heavy`, TRAWL_TEST_HEAVY=1)."""
+    if "heavy" in (config.option.markexpr or "") or os.environ.get("TRAWL_TEST_HEAVY"):
+        return
+    heavy = [item for item in items if item.get_closest_marker("heavy")]
+    if heavy:
+        config.hook.pytest_deselected(items=heavy)
+        items[:] = [item for item in items if not item.get_closest_marker("heavy")]
 
 
 @pytest.fixture(scope="session")

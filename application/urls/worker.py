@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 FETCH, REFRESH = "fetch", "refresh"
 KINDS = (FETCH, EXTRACT, CHUNK, VECTORIZE, REFRESH)
+# Outcomes that end a job: nothing follows it.
+_FINISHED = (DONE, STALE, FAILED)
 # An archived project's fetches look again this often (a restore also wakes them).
 PAUSE = timedelta(minutes=10)
 
@@ -181,13 +183,13 @@ class Worker:
         finished = [
             lease
             for lease, outcome in zip(leases, outcomes, strict=True)
-            if outcome.step in (DONE, STALE, FAILED)
+            if outcome.step in _FINISHED
         ]
         for lease, done in zip(finished, self.queue.complete_many(finished), strict=True):
             if not done:
                 logger.info("lease lost before completing vectorize %s", lease.subject_id)
         for lease, outcome in zip(leases, outcomes, strict=True):
-            if outcome.step not in (DONE, STALE, FAILED):
+            if outcome.step not in _FINISHED:
                 following = self._follow(lease, outcome)
                 while following is not None:  # e.g. a chunk job, leased to us
                     following = self._run(following)

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import types
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from application.ports import Extracted
@@ -71,8 +71,9 @@ class PooledExtractor:
             self._reset()
             raise
 
-    def warm(self) -> None:
-        """Start every child now (in the background), not on the first pages.
+    def warm(self) -> list[Future[None]]:
+        """Start every child now (in the background), not on the first pages;
+        the warm-up tasks (done once every child is up).
 
         The children are spawned without the parent's `__main__` (`trawl`,
         which would import the whole application into each of them): they
@@ -82,8 +83,7 @@ class PooledExtractor:
         main = sys.modules["__main__"]
         sys.modules["__main__"] = types.ModuleType("__main__")
         try:
-            for _ in range(self.processes):
-                pool.submit(_ready, 0.2)
+            return [pool.submit(_ready, 0.2) for _ in range(self.processes)]
         finally:
             sys.modules["__main__"] = main
 

@@ -1,7 +1,7 @@
 """`trawl relay` SIGKILLed at random moments: the stream still holds every event once, in order.
 
-The default run kills it 3 times; the full form (20 kills) is marked slow and
-runs with `-m slow` or TRAWL_TEST_HEAVY=1.
+The default run kills it 3 times; the full form (20 kills) is marked heavy
+and runs with `-m heavy` or TRAWL_TEST_HEAVY=1 (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def writing(trawl: Trawl) -> Iterator[None]:
 
 
 @pytest.mark.parametrize(
-    "kills", [3, pytest.param(20, marks=pytest.mark.slow, id="heavy")], ids=str
+    "kills", [3, pytest.param(20, marks=pytest.mark.heavy, id="heavy")], ids=str
 )
 def test_relay_killed_at_random_moments_publishes_every_event_once_in_order(
     kills: int,
@@ -78,13 +78,7 @@ def test_relay_killed_at_random_moments_publishes_every_event_once_in_order(
     nats_url: str,
     stream_spec: StreamSpec,
     tmp_path: Path,
-    request: pytest.FixtureRequest,
 ) -> None:
-    heavy_wanted = "slow" in (request.config.option.markexpr or "") or os.environ.get(
-        "TRAWL_TEST_HEAVY"
-    )
-    if kills > 3 and not heavy_wanted:
-        pytest.skip("the heavy form runs with -m slow or TRAWL_TEST_HEAVY=1")
     rng = random.Random(os.environ.get("TRAWL_TEST_SEED", time.time_ns()))
     write_events(trawl, 1_000)
     with writing(trawl):  # commands keep coming while the relay dies and restarts

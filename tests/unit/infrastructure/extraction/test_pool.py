@@ -39,11 +39,11 @@ def test_a_failure_in_a_child_is_the_callers_extraction_failure(pool: PooledExtr
 
 
 ORPHANING = """
-import os, sys, time
+import os
 from infrastructure.extraction.pool import PooledExtractor
 pool = PooledExtractor(2)
-pool.warm()
-time.sleep(2)
+for started in pool.warm():
+    started.result()  # every child is up
 tasks = f"/proc/{os.getpid()}/task"
 print(" ".join(open(f"{tasks}/{t}/children").read() for t in os.listdir(tasks)), flush=True)
 os._exit(0)  # dies without shutting the pool down, as a killed process would
