@@ -41,6 +41,8 @@ def server(empty_database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]
         "TRAWL_LOG_LEVEL": "WARNING",
         # The ingestion test's site is on 127.0.0.1.
         "TRAWL_FETCH_ALLOW_PRIVATE_NETWORKS": "true",
+        # Search-index upkeep every second, so a test can wait for it (test_search).
+        "TRAWL_SEARCH_MAINTENANCE_SECONDS": "1",
     }
     process = subprocess.Popen(
         [str(TRAWL), "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
