@@ -33,6 +33,7 @@ PREFIX = "chunks_"
 PARTITION_ROWS = 4096
 RETRAIN_GROWTH = 4  # rebuild the ANN index once the table has grown this many times
 ANN_PREFIX = "vector_idx_"  # + the rows it was trained on
+DATA_STORAGE_VERSION = "2.1"  # Lance file format of new tables (see LanceTables)
 
 
 def ann_config(rows: int) -> IvfHnswSq:
@@ -82,9 +83,17 @@ class LanceTables:
     ) -> None:
         self.uri = uri
         self.ann_threshold = ann_threshold
+        # New tables in Lance's 2.1 file format: under its default (2.2) reading
+        # a few scattered rows (a search's hits) costs about twice the CPU, and
+        # hybrid search at 1M rows was ~20% slower (docs/benchmarks.md). Older
+        # tables keep their format until `trawl rebuild --view search`.
+        options = {
+            "new_table_data_storage_version": DATA_STORAGE_VERSION,
+            **(storage_options or {}),
+        }
         # Every read checks for new versions: the writer is another thread or process.
         self.db = lancedb.connect(
-            uri, storage_options=storage_options, read_consistency_interval=timedelta(0)
+            uri, storage_options=options, read_consistency_interval=timedelta(0)
         )
         self._open: dict[str, Any] = {}
         self._indexed: set[str] = set()  # tables whose scalar and FTS indexes exist
