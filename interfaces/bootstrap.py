@@ -377,9 +377,17 @@ def bootstrap(
     trawl._closers.append(watcher.stop)
     trawl.every(600, lambda: side_tables.purge_expired(datastore), "purge-idempotency")
     if settings.projector if run_projectors is None else run_projectors:
-        trawl.start_projectors()
-        trawl.every(SWEEP_SECONDS, trawl.sweep_blobs, "blob-retention")
+        _follow(trawl, settings, search.projector)
     return trawl
+
+
+def _follow(trawl: Trawl, settings: Settings, search: SearchProjector) -> None:
+    """The projectors and the upkeep that goes with them: blob retention, and
+    the search index's (beside its projector, not in its thread: see
+    SearchProjector.follow)."""
+    trawl.start_projectors()
+    trawl.every(SWEEP_SECONDS, trawl.sweep_blobs, "blob-retention")
+    trawl.every(settings.search_maintenance_seconds, search.maintain, "search-upkeep")
 
 
 @dataclass(frozen=True)
@@ -407,9 +415,7 @@ def _search(
         _storage_options(settings),
         ann_threshold=settings.search_ann_threshold,
     )
-    projector = SearchProjector(
-        store, datastore, tables, blobs, maintain_seconds=settings.search_maintenance_seconds
-    )
+    projector = SearchProjector(store, datastore, tables, blobs)
     projector.setup()  # before the urls view reads trawl_search_urls
     index = LanceSearchIndex(
         tables,

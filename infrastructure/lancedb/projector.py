@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -69,16 +68,13 @@ class SearchProjector:
         suffix: str = "",
         generation: int | None = None,  # None: the live one, read from Postgres
         batch_size: int = 500,
-        maintain_seconds: float = 60.0,
     ) -> None:
         self.store, self.datastore, self.tables, self.blobs = store, datastore, tables, blobs
         self.suffix = suffix
         self.fixed_generation = generation
         self.batch_size = batch_size
-        self.maintain_seconds = maintain_seconds
         self.view = search_state.VIEW + suffix
         self._events = store.recorder.events_table_name  # type: ignore[attr-defined]
-        self._last_maintained = time.monotonic()
 
     def setup(self) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -122,25 +118,38 @@ class SearchProjector:
         return total
 
     def follow(self, stop: threading.Event, idle_timeout: float = 1.0) -> None:
-        """Catch up, then sleep until NOTIFY says the log grew; upkeep now and then."""
+        """Catch up, then sleep until NOTIFY says the log grew.
+
+        Index upkeep (`maintain`) runs elsewhere, on a schedule: an ANN build
+        takes minutes at 1M rows, and the index must keep up with the log
+        meanwhile (LanceDB commits the build beside the merges; rows merged
+        during it are searched unindexed until the next upkeep)."""
         channel = self.store.recorder.channel_name  # type: ignore[attr-defined]
         with self.datastore.get_connection() as listening:
             listening.execute(SQL("LISTEN {}").format(Identifier(channel)))
             while not stop.is_set():
                 try:
                     self.catch_up(stop=stop)
-                    if time.monotonic() - self._last_maintained > self.maintain_seconds:
-                        self.maintain()
                 except Exception:
                     log.exception("search projector failed a batch; retrying")
                     stop.wait(idle_timeout)
                 for _ in listening.notifies(timeout=idle_timeout, stop_after=1):
                     pass
 
-    def maintain(self) -> None:
-        self._last_maintained = time.monotonic()
-        for name in self.tables.names(self.generation()):
-            self.tables.maintain(name)
+    def maintain(self) -> bool:
+        """Upkeep of the live generation's tables (indexes, ANN training,
+        optimize, cleanup) by one process at a time; False: another holds it."""
+        upkeep = lock_id(self.view + ":upkeep")
+        with self.datastore.get_connection() as own:
+            row = own.execute("SELECT pg_try_advisory_lock(%s) AS ok", (upkeep,))
+            if not row.fetchone()["ok"]:  # type: ignore[index]
+                return False
+            try:
+                for name in self.tables.names(self.generation()):
+                    self.tables.maintain(name)
+            finally:
+                own.execute("SELECT pg_advisory_unlock(%s)", (upkeep,))
+        return True
 
     def generation(self) -> int:
         if self.fixed_generation is not None:

@@ -98,6 +98,7 @@ class LanceTables:
         self._open: dict[str, Any] = {}
         self._indexed: set[str] = set()  # tables whose scalar and FTS indexes exist
         self._lock = threading.Lock()
+        self._index_lock = threading.Lock()
 
     def names(self, generation: int | None = None) -> list[str]:
         names = [n for n in self.db.list_tables(limit=10_000).tables if n.startswith(PREFIX)]
@@ -174,14 +175,18 @@ class LanceTables:
                 table.delete(where)
 
     def ensure_indexes(self, table: Any) -> None:
-        """BTree on the filter columns and FTS on text (needed by hybrid); once each."""
+        """BTree on the filter columns and FTS on text (needed by hybrid); once
+        each (the projector and the upkeep thread may both get here first)."""
         if table.name in self._indexed:  # listing indexes costs more than a small merge
             return
-        have = {tuple(index.columns) for index in table.list_indices()}
-        for column, config in (("project_id", BTree()), ("url_id", BTree()), ("text", FTS())):
-            if (column,) not in have:
-                table.create_index(column, config=config)
-        self._indexed.add(table.name)
+        with self._index_lock:
+            if table.name in self._indexed:
+                return
+            have = {tuple(index.columns) for index in table.list_indices()}
+            for column, config in (("project_id", BTree()), ("url_id", BTree()), ("text", FTS())):
+                if (column,) not in have:
+                    table.create_index(column, config=config)
+            self._indexed.add(table.name)
 
     def maintain(self, name: str, retention: timedelta = timedelta(hours=1)) -> None:
         """Background upkeep: an ANN index past the threshold (trained again once

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -20,6 +22,7 @@ from infrastructure.postgres.projector import lock_id
 from infrastructure.postgres.vector_cache import PostgresVectorCache
 from interfaces.bootstrap import Trawl
 from tests.integration.infrastructure.postgres.helpers import execute, projector, scalar
+from tests.support.waiting import eventually
 from tests.unit.application.pipeline_fakes import FakeExtractor, FakeFetcher, article, page
 
 pytestmark = pytest.mark.integration
@@ -158,3 +161,44 @@ def test_a_second_writer_waits_while_the_first_holds_the_lock(world: World, url:
         other.execute("SELECT pg_advisory_unlock(%s)", (lock_id("search"),))
     assert world.trawl.search_projector.catch_up() > 0
     assert world.rows() > 0
+
+
+def test_the_index_keeps_up_with_the_log_while_upkeep_trains_the_ann_index(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ANN build takes minutes at 1M rows: it must not hold up indexing."""
+    search = world.trawl.search_projector
+    world.ingest("https://example.org/alpha", article(seed="alpha"))
+    world.project_all()
+    building, release = threading.Event(), threading.Event()
+
+    def slow_build(table: Any, rows: int) -> None:
+        building.set()
+        assert release.wait(60)
+
+    monkeypatch.setattr(search.tables, "build_ann", slow_build)
+    monkeypatch.setattr(search.tables, "ann_threshold", 1)
+    upkeep = threading.Thread(target=search.maintain)
+    stop = threading.Event()
+    follower = threading.Thread(target=search.follow, args=(stop, 0.1))
+    upkeep.start()
+    try:
+        assert building.wait(30)
+        assert search.maintain() is False  # one upkeep at a time, across processes too
+        follower.start()
+        beta = world.ingest("https://example.org/beta", article(seed="beta"))
+        for view in ("access", "projects", "urls"):  # the search's access check reads them
+            projector(world.trawl, view).catch_up()
+        eventually(
+            lambda: world.search("beta3w4 beta3w5 beta3w6", "text")[:1] == [beta],
+            timeout=30,
+            what="the new URL to be searchable during the build",
+        )
+        assert upkeep.is_alive()  # still building
+    finally:
+        release.set()
+        upkeep.join(30)
+        stop.set()
+        if follower.is_alive():
+            follower.join(30)
+    assert search.maintain() is True
