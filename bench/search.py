@@ -195,15 +195,12 @@ def scale(
         else:
             qvecs = embedder.embed(qtexts)
         timings: dict[str, list[float]] = {m: [] for m in (*MODES, "exact", "numpy")}
-        recalls, exact_sets = [], []
         where_big = lance.project_filter(big)
-        for q, text in zip(qvecs, qtexts, strict=True):
-            for mode in MODES:
-                started = time.perf_counter()
-                found = index.search(big, corpus.MODEL, text, q, 10, mode)
-                timings[mode].append(time.perf_counter() - started)
-                if mode == "vector":
-                    ann = {hit.chunk_id for hit in found}
+        # Exact answers first, then each mode in a loop of its own: a 0.4 s exact
+        # scan between two timed queries evicts what they share (CPU caches), and
+        # a server answering searches is not interleaving brute-force scans.
+        exact_sets = []
+        for q in qvecs:
             started = time.perf_counter()
             exact = (
                 table.search(q, vector_column_name="vector")
@@ -216,7 +213,15 @@ def scale(
             )
             timings["exact"].append(time.perf_counter() - started)
             exact_sets.append({uuid.UUID(r["chunk_id"]) for r in exact})
-            recalls.append(len(ann & exact_sets[-1]) / 10)
+        recalls = []
+        for mode in MODES:
+            for q, text, want in zip(qvecs, qtexts, exact_sets, strict=True):
+                started = time.perf_counter()
+                found = index.search(big, corpus.MODEL, text, q, 10, mode)
+                timings[mode].append(time.perf_counter() - started)
+                if mode == "vector":
+                    recalls.append(len({hit.chunk_id for hit in found} & want) / 10)
+        for q in qvecs:
             started = time.perf_counter()
             np.argpartition(-(vectors @ q), 10)[:10]
             timings["numpy"].append(time.perf_counter() - started)

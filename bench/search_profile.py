@@ -3,7 +3,8 @@
 The same queries as the latency figures: vector and text search without the
 project filter (the prefilter's cost is the difference), counting the
 project's rows (the filter's own lookup), and the ANN's probes: p50 and
-recall@10 against exact search for a few `nprobes` values.
+recall@10 against exact search for a few `nprobes` values, with the
+product's re-ranking of 2 x k candidates on the stored vectors and without.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ def _p50(run: Callable[[Any, str], Any], qvecs: Any, qtexts: list[str]) -> float
 def profile(
     table: Any, where: str, qvecs: Any, qtexts: list[str], exact: list[set[uuid.UUID]]
 ) -> dict[str, Any]:
-    def vector(q: Any, nprobes: int = 20, filtered: bool = True) -> Any:
+    def vector(q: Any, nprobes: int = 20, filtered: bool = True, refine: int = 2) -> Any:
         search = table.search(q, vector_column_name="vector").distance_type("cosine")
         search = search.nprobes(nprobes).ef(64)
+        if refine:
+            search = search.refine_factor(refine)
         if filtered:
             search = search.where(where, prefilter=True)
         return search.select([*COLUMNS, "_distance"]).limit(20).to_list()
@@ -49,13 +52,15 @@ def profile(
         "text unfiltered p50 ms": _p50(lambda q, t: text(t), qvecs, qtexts),
         "count project rows p50 ms": _p50(lambda q, t: table.count_rows(where), qvecs, qtexts),
     }
-    for nprobes in PROBES:
+    for nprobes, refine in [(n, 2) for n in PROBES] + [(20, 0)]:
         recalls = [
-            len({uuid.UUID(r["chunk_id"]) for r in vector(q, nprobes)[:10]} & want) / 10
+            len({uuid.UUID(r["chunk_id"]) for r in vector(q, nprobes, refine=refine)[:10]} & want)
+            / 10
             for q, want in zip(qvecs, exact, strict=True)
         ]
-        found[f"vector nprobes {nprobes}: p50 ms, recall@10"] = [
-            _p50(lambda q, t, n=nprobes: vector(q, n), qvecs, qtexts),
+        label = f"refine {refine}" if refine else "no refine"
+        found[f"vector nprobes {nprobes}, {label}: p50 ms, recall@10"] = [
+            _p50(lambda q, t, n=nprobes, r=refine: vector(q, n, refine=r), qvecs, qtexts),
             round(float(np.mean(recalls)), 3),
         ]
     return found
