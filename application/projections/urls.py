@@ -18,6 +18,7 @@ from domain.urls.aggregate import Url
 from domain.urls.values import (
     BLOCKED,
     CHUNKED,
+    EMBEDDING_FAILED,
     FAILED,
     FETCHED,
     FETCHING,
@@ -145,24 +146,40 @@ class UrlsProjection(Projection):
         row = rows.get(TABLE, (event.originator_id,))
         if row is None:
             return
-        # A refresh already waiting (pending, fetching) keeps its status.
-        status = CHUNKED if row["status"] in (FETCHED, CHUNKED, VECTORIZED) else row["status"]
+        # A refresh already waiting (pending, fetching) keeps its status; a
+        # version the model refused has new chunks to try.
+        refused = row["status"] == FAILED and row["last_error"] == EMBEDDING_FAILED
+        again = refused and event.version == row["version"]
+        onward = row["status"] in (FETCHED, CHUNKED, VECTORIZED) or again
+        status = CHUNKED if onward else row["status"]
+        changes = {"last_error": None} if again else {}
         # New chunks: the vectors held so far are of other chunks.
-        self._touch(event, rows, status=status, chunked_version=event.version, vectors_key=None)
+        self._touch(
+            event, rows, status=status, chunked_version=event.version, vectors_key=None, **changes
+        )
 
     @process.register
     def vectorized(self, event: Url.Vectorized, rows: Rows) -> None:
         row = rows.get(TABLE, (event.originator_id,))
         if row is None or event.version != row["version"]:
             return
-        status = VECTORIZED if row["status"] == CHUNKED else row["status"]
+        refused = row["status"] == FAILED and row["last_error"] == EMBEDDING_FAILED
+        status = VECTORIZED if row["status"] == CHUNKED or refused else row["status"]
         self._touch(
             event,
             rows,
             status=status,
+            last_error=None if refused else row["last_error"],
             vectorized_version=event.version,
             vectors_key=event.vectors_key,
         )
+
+    @process.register
+    def vectorization_failed(self, event: Url.VectorizationFailed, rows: Rows) -> None:
+        row = rows.get(TABLE, (event.originator_id,))
+        if row is None or event.version != row["version"]:
+            return
+        self._touch(event, rows, status=FAILED, last_error=event.reason)
 
     @process.register
     def project_deleted(self, event: Project.Deleted, rows: Rows) -> None:

@@ -165,9 +165,8 @@ class Worker:
     def _vectorize(self, leases: list[Lease]) -> None:
         """Several vectorize jobs in one go (one embedder batch, one commit)."""
         assert self.vectorizer is not None
-        jobs = [
-            Job(lease.subject_id, self._version(lease), None)  # None: the project's model
-            for lease in leases
+        jobs = [  # model None: the project's
+            Job(lease.subject_id, self._version(lease), None, lease.attempt) for lease in leases
         ]
         try:
             outcomes = self.vectorizer.vectorize_many(jobs)

@@ -32,7 +32,7 @@ from domain.common import Context
 from domain.projects.aggregate import Project
 from domain.urls import errors
 from domain.urls.aggregate import Url, chunks_digest
-from domain.urls.values import Chunking
+from domain.urls.values import EMBEDDING_FAILED, Chunking
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class Job(NamedTuple):
     url_id: uuid.UUID
     version: int
     model_id: str | None  # None: the model its project is set to now
+    attempt: int = 1  # a transient embedding failure retries until max_attempts
 
 
 class _Ready(NamedTuple):
@@ -63,6 +64,14 @@ class _Recorded(NamedTuple):
     dims: int
 
 
+class _Refused(NamedTuple):
+    number: int
+    model_id: str
+
+
+REFUSED = EMBEDDING_FAILED  # the reason `VectorizationFailed` records
+
+
 class Vectorizer:
     def __init__(
         self,
@@ -73,6 +82,7 @@ class Vectorizer:
         *,
         batch_size: int = 512,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        max_attempts: int = 5,
     ) -> None:
         self.store = store
         self.blobs = blobs
@@ -80,6 +90,7 @@ class Vectorizer:
         self.cache = cache
         self.batch_size = batch_size
         self.clock = clock
+        self.max_attempts = max_attempts
 
     def vectorize(self, url_id: uuid.UUID, version: int, model_id: str) -> Next:
         """Embed the version's chunks with `model_id` and record `Vectorized`."""
@@ -97,18 +108,25 @@ class Vectorizer:
             else:
                 ready[number] = found
         known: dict[str, dict[str, Vectors]] = {}
+        failures: dict[int, EmbeddingFailed] = {}
         for model in {item.model_id for item in ready.values()}:
             mine = [n for n, item in ready.items() if item.model_id == model]
-            texts = {h: t for n in mine for h, t in ready[n].pieces.items()}
-            try:
-                known[model] = self.vectors_of(model, texts)
-            except EmbeddingFailed as failure:
-                logger.warning("embedding with %s failed: %s", model, failure.reason)
-                for n in mine:
-                    del ready[n]
-                    answers[n] = self._failed(jobs[n], failure)
-        recorded = []
+            known[model] = self._embed(model, mine, ready, failures)
         ctx = Context(ACTOR, uuid.uuid4().hex)
+        changed: dict[int, Url] = {}  # by job: the URLs with an event to commit
+        recorded: list[_Recorded | _Refused] = []
+        for n, failure in failures.items():
+            item = ready.pop(n)
+            if failure.transient and jobs[n].attempt < self.max_attempts:
+                at = self.clock() + RETRY_AFTER
+                answers[n] = Next(RETRY, jobs[n].version, at=at, reason="embedding")
+                continue
+            answers[n] = Next(FAILED, jobs[n].version, reason=REFUSED)
+            if item.url.vectors_for(item.model_id) is not None:
+                continue  # vectors it holds already (a re-record that found the cache empty)
+            item.url.record_vectorization_failure(ctx, jobs[n].version, item.model_id, REFUSED)
+            changed[n] = item.url
+            recorded.append(_Refused(n, item.model_id))
         for n, item in ready.items():
             version, model = jobs[n].version, item.model_id
             dims = self.embedders.get(model).dimensions
@@ -117,10 +135,11 @@ class Vectorizer:
             ref = self.blobs.put(vectors.encode(matrix), kind=vectors.KIND)
             digest = chunks_digest(item.chunking)
             item.url.record_vectors(ctx, version, model, dims, ref.key, digest)
+            changed[n] = item.url
             recorded.append(_Recorded(n, model, ref.key, digest, dims))
             answers[n] = Next(DONE, version)
         if recorded:
-            self._commit([ready[r.number].url for r in recorded], jobs, recorded, ctx, answers)
+            self._commit(list(changed.values()), jobs, recorded, ctx, answers)
         return [answers[n] for n in range(len(jobs))]
 
     def _prepare(self, job: Job, models: dict[uuid.UUID, str]) -> _Ready | Next:
@@ -138,8 +157,10 @@ class Vectorizer:
                     project = self.store.load(Project, url.project_id)
                     models[url.project_id] = project.embedding_model
                 model = models[url.project_id]
-            if url.vectors_for(model) is not None:
+            if url.vectors_for(model) is not None and url.refused_by is None:
                 return Next(DONE, job.version)  # a repeated job: already recorded
+            # (Held vectors of a URL another model refused are recorded again, from
+            # the cache: a switch back to this model makes the URL vectorized.)
             text = self.blobs.get(url.texts[job.version].text_key).decode("utf-8", "surrogatepass")
         except NotFound:
             return Next(STALE, reason="NotFound")
@@ -149,16 +170,38 @@ class Vectorizer:
         pieces = {c.text_hash: text[c.start : c.end] for c in chunking.chunks}
         return _Ready(url, model, chunking, pieces)
 
-    def _failed(self, job: Job, failure: EmbeddingFailed) -> Next:
-        if failure.transient:
-            return Next(RETRY, job.version, at=self.clock() + RETRY_AFTER, reason="embedding")
-        return Next(FAILED, job.version, reason="embedding")
+    def _embed(
+        self,
+        model: str,
+        mine: list[int],
+        ready: dict[int, _Ready],
+        failures: dict[int, EmbeddingFailed],
+    ) -> dict[str, Vectors]:
+        """The vectors of the jobs `mine` (one model), by text hash. A batch the
+        model refuses is embedded again one URL at a time, so a URL whose text
+        it cannot take fails alone; the failures go to `failures`, by job."""
+        texts = {h: t for n in mine for h, t in ready[n].pieces.items()}
+        try:
+            return self.vectors_of(model, texts)
+        except EmbeddingFailed as failure:
+            logger.warning("embedding with %s failed: %s", model, failure.reason)
+            if failure.transient or len(mine) == 1:
+                failures.update(dict.fromkeys(mine, failure))
+                return {}
+        known: dict[str, Vectors] = {}
+        for n in mine:
+            try:
+                known.update(self.vectors_of(model, ready[n].pieces))
+            except EmbeddingFailed as alone:
+                logger.warning("embedding with %s failed for one URL: %s", model, alone.reason)
+                failures[n] = alone
+        return known
 
     def _commit(
         self,
         urls: list[Url],
         jobs: Sequence[Job],
-        recorded: list[_Recorded],
+        recorded: list[_Recorded | _Refused],
         ctx: Context,
         answers: dict[int, Next],
     ) -> None:
@@ -171,13 +214,19 @@ class Vectorizer:
         for item in recorded:
             job = jobs[item.number]
 
-            def record(job: Job = job, item: _Recorded = item) -> None:
+            def record(job: Job = job, item: _Recorded | _Refused = item) -> None:
                 url = self.store.load(Url, job.url_id)
-                if url.vectors_for(item.model_id) is None:
+                if url.vectors_for(item.model_id) is not None:
+                    return
+                if isinstance(item, _Refused):
+                    if url.refused_by == item.model_id:  # the same job twice in a batch
+                        return
+                    url.record_vectorization_failure(ctx, job.version, item.model_id, REFUSED)
+                else:
                     url.record_vectors(
                         ctx, job.version, item.model_id, item.dims, item.key, item.digest
                     )
-                    self.store.commit(url)
+                self.store.commit(url)
 
             try:
                 self.store.retrying(record)

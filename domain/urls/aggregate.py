@@ -188,6 +188,9 @@ class Url(TrawlAggregate):
             # A refresh already waiting (pending, fetching) keeps its status.
             if aggregate.status in (FETCHED, CHUNKED, VECTORIZED):
                 aggregate.status = CHUNKED
+            elif aggregate.refused_by is not None and self.version == aggregate.current_version:
+                aggregate.status, aggregate.last_error = CHUNKED, None  # new chunks: try again
+            aggregate.refused_by = None
 
     def __init__(self, project_id: UUID, url: str, normalizer_version: int, **_: object) -> None:
         self.project_id = project_id
@@ -209,6 +212,7 @@ class Url(TrawlAggregate):
         self.texts: dict[int, ExtractedText] = {}
         self.chunkings: dict[int, Chunking] = {}
         self.vectors: dict[str, Vectorization] = {}  # by model id
+        self.refused_by: str | None = None  # the model that refused the current chunks
 
     @classmethod
     def add(cls, ctx: Context, project_id: UUID, raw_url: str) -> Url:
@@ -433,14 +437,14 @@ class Url(TrawlAggregate):
             raise errors.StaleVersion(f"version {version} is not the current version")
 
     def _settle(self, status: str) -> None:
-        """A fetch outcome: the lease is spent."""
-        self.status, self.lease_id = status, None
+        """A fetch outcome: the lease is spent (and a refusal is history)."""
+        self.status, self.lease_id, self.refused_by = status, None, None
         if status != FAILED:
             self.last_error = None
 
     def _rest(self, status: str) -> None:
         """Removed or revived: no fetch runs or waits any more."""
-        self.status, self.lease_id = status, None
+        self.status, self.lease_id, self.refused_by = status, None, None
         self.attempts, self.last_error, self.next_attempt_at = 0, None, None
 
     # -- vectorization (issue 5) ---------------------------------------------
@@ -460,8 +464,25 @@ class Url(TrawlAggregate):
             aggregate.vectors[self.model_id] = Vectorization(
                 self.version, self.dimensions, self.vectors_key, self.chunks_hash
             )
-            if aggregate.status == CHUNKED and self.version == aggregate.current_version:
-                aggregate.status = VECTORIZED
+            if self.version != aggregate.current_version:
+                return
+            if aggregate.status == CHUNKED or aggregate.refused_by is not None:
+                aggregate.status, aggregate.last_error = VECTORIZED, None
+                aggregate.refused_by = None
+
+    class VectorizationFailed(TrawlAggregate.Event):
+        """The model refused the current version's chunks for good (or after
+        every attempt): `failed`, with the reason; the search index drops the
+        URL rather than wait for vectors that will not come."""
+
+        TOPIC = "trawl:url.vectorization_failed"
+        version: int
+        model_id: str
+        reason: str
+
+        def apply(self, aggregate: Url) -> None:
+            aggregate.status, aggregate.last_error = FAILED, self.reason
+            aggregate.refused_by = self.model_id
 
     def record_vectors(
         self,
@@ -488,6 +509,20 @@ class Url(TrawlAggregate):
             chunk_count=len(chunking.chunks),
             chunks_hash=chunks_hash,
         )
+
+    def record_vectorization_failure(
+        self, ctx: Context, version: int, model_id: str, reason: str
+    ) -> None:
+        """The model cannot embed the current version's chunks (refused when a
+        newer version or other chunks came since, or the model has vectors)."""
+        self._check_current(version)
+        if self.chunkings.get(version) is None:
+            raise errors.StaleVersion("the version has no chunks to embed")
+        if self.vectors_for(model_id) is not None:
+            raise errors.StaleVersion("the model's vectors of these chunks are recorded")
+        parse_model_id(model_id)
+        values.check_failure_reason(reason)
+        self._emit(self.VectorizationFailed, ctx, version=version, model_id=model_id, reason=reason)
 
     def _progress(self) -> str:
         """How far the current version got: vectorized (any model), chunked or fetched."""

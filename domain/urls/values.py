@@ -13,6 +13,7 @@ from domain.urls import errors
 # One vocabulary everywhere (DESIGN.md, "The ingestion pipeline").
 PENDING, FETCHING, FETCHED, CHUNKED = "pending", "fetching", "fetched", "chunked"
 VECTORIZED, FAILED, BLOCKED, REMOVED = "vectorized", "failed", "blocked", "removed"
+EMBEDDING_FAILED = "embedding-failed"  # why a vectorization the model refused failed
 # `vectorized`: the current chunks have vectors (the vectorize step, any model).
 STATUSES = (PENDING, FETCHING, FETCHED, CHUNKED, VECTORIZED, FAILED, BLOCKED, REMOVED)
 

@@ -15,8 +15,10 @@ point of the log, and only there (a late `Vectorized` of a model it left is
 not indexed). After a model change the old model's table keeps answering
 (`search_switch`) until every URL indexed under it has rows of the new one;
 then, in the batch's transaction, the old model's rows of the project are
-deleted from LanceDB and the switch is recorded. Every decision depends on
-the log up to the event alone, so a replay or rebuild reaches the same index.
+deleted from LanceDB and the switch is recorded. A URL whose chunks the
+project's model refused (`VectorizationFailed`) leaves the index, so a switch
+never waits for it. Every decision depends on the log up to the event alone,
+so a replay or rebuild reaches the same index.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ TOPICS = tuple(
     cls.TOPIC
     for cls in (
         Url.Vectorized,
+        Url.VectorizationFailed,
         Url.Removed,
         Url.Revived,
         Project.Created,
@@ -54,6 +57,8 @@ TOPICS = tuple(
         Project.Deleted,
     )
 )
+# Events applied after whatever the batch gathered before them is committed.
+IN_ORDER = (Project.Deleted, Url.Removed, Url.VectorizationFailed, Project.EmbeddingModelChanged)
 Progress = Callable[[int], None]
 
 
@@ -175,7 +180,7 @@ class SearchProjector:
             position = int(row["notification_id"])
             try:
                 event = self.store.mapper.to_domain_event(notification(row))
-                if isinstance(event, Project.Deleted | Url.Removed | Project.EmbeddingModelChanged):
+                if isinstance(event, IN_ORDER):
                     self._flush(conn, pending)  # deletions and model changes apply in log order
                 writes = self._apply(event, position, conn, pending)
             except Exception as error:  # noqa: BLE001 - parked, visible, retryable
@@ -229,24 +234,39 @@ class SearchProjector:
         if isinstance(event, Project.Event):
             return self._project_event(event, position, conn, pending)
         if isinstance(event, Url.Removed):
-            self.tables.delete(
-                self.tables.names(pending.generation), lance.url_filter(event.originator_id)
-            )
             removed = self.store.load(Url, event.originator_id, version=event.originator_version)
-            pending.dirty.add(removed.project_id)  # its last laggard may have gone
-            return [lambda c: search_state.forget_url(c, s, event.originator_id)]
+            return self._leave(event.originator_id, removed.project_id, pending)
         url = self.store.load(Url, event.originator_id, version=event.originator_version)
         if search_state.is_dropped(conn.cursor(), s, url.project_id):
             return []
         model = self._wanted(conn, pending, url.project_id, position)
-        if isinstance(event, Url.Vectorized) and event.model_id != model:
-            return []  # a job that started before the project changed its model
-        held = url.vectors_for(model)
+        if isinstance(event, Url.VectorizationFailed):
+            return self._refused(event, url, model, pending)
+        # A Vectorized of another model: a job that started before the project changed its model.
+        other = isinstance(event, Url.Vectorized) and event.model_id != model
+        held = None if other else url.vectors_for(model)
         if held is None:
             return []
         self._index(url, model, held, pending.generation, pending)
         pending.dirty.add(url.project_id)
         return [indexed_write(s, url, model, held)]
+
+    def _refused(self, event: Any, url: Url, model: str, pending: Pending) -> list[Any]:
+        """The project's model refused the URL's current chunks: it leaves the
+        index, so a switch to that model does not wait for vectors that will
+        not come. A refusal by a model the project has left changes nothing."""
+        if event.model_id != model:
+            return []
+        self._leave(url.id, url.project_id, pending)
+        s, url_id, project_id, version = self.suffix, url.id, url.project_id, event.version
+        return [lambda c: search_state.refused(c, s, url_id, project_id, model, version)]
+
+    def _leave(self, url_id: UUID, project_id: UUID, pending: Pending) -> list[Any]:
+        """The URL's rows leave every table now; its Postgres rows after the commit."""
+        self.tables.delete(self.tables.names(pending.generation), lance.url_filter(url_id))
+        pending.dirty.add(project_id)  # it may have been a switch's last laggard
+        s = self.suffix
+        return [lambda c: search_state.forget_url(c, s, url_id)]
 
     def _project_event(
         self, event: Any, position: int, conn: Connection[DictRow], pending: Pending

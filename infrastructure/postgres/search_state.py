@@ -2,7 +2,8 @@
 
 - `trawl_search_state`: the live generation of the LanceDB tables.
 - `trawl_search_urls[suffix]`: per (URL, model), the vectors the index holds
-  for it (feeds `indexed` on the URL views and the model switch).
+  for it (feeds `indexed` on the URL views and the model switch); a row
+  with no vectors (key '') stands for the model's refusal of the URL.
 - `trawl_search_dropped[suffix]`: deleted projects, so a late `Vectorized`
   of one of their URLs is never indexed.
 - `trawl_search_projects[suffix]`: each project's wanted and answering
@@ -74,6 +75,19 @@ def indexed(
             " chunks = EXCLUDED.chunks"
         ).format(Identifier(URLS + suffix)),
         (url_id, model_id, project_id, version, vectors_key, chunks),
+    )
+
+
+def refused(
+    curs: Cursor[DictRow], suffix: str, url_id: UUID, project_id: UUID, model_id: str, version: int
+) -> None:
+    """The model refused the URL's chunks: its rows go, and one without vectors
+    (key '') stands for the refusal, so a model switch neither waits for the
+    URL nor forgets it (a switch back to a model it has vectors of indexes it)."""
+    forget_url(curs, suffix, url_id)
+    curs.execute(
+        SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, '', 0)").format(Identifier(URLS + suffix)),
+        (url_id, model_id, project_id, version),
     )
 
 

@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from application.store import TrawlStore
-from application.urls.pipeline import CHUNK, DONE, EXTRACT, STALE, VECTORIZE, Next, Pipeline
+from application.urls.pipeline import (
+    CHUNK,
+    DONE,
+    EXTRACT,
+    FAILED,
+    RETRY,
+    STALE,
+    VECTORIZE,
+    Next,
+    Pipeline,
+)
 from application.vectorization import vectors
+from application.vectorization.ports import EmbeddingFailed, Vectors
 from application.vectorization.vectorize import Job, Vectorizer
 from domain.chunks.splitter import ChunkSettings
 from domain.common import Context
 from domain.urls.aggregate import Url
-from domain.urls.values import CHUNKED, VECTORIZED
+from domain.urls.values import CHUNKED, EMBEDDING_FAILED, VECTORIZED
+from domain.urls.values import FAILED as FAILED_STATUS
 from infrastructure.memory.search import HashingEmbedder, MemoryVectorCache, StaticEmbedders
 from tests.unit.application.pipeline_fakes import (
     FakeExtractor,
@@ -170,3 +183,67 @@ def test_a_job_without_a_model_uses_its_projects_model_of_that_moment(
 
     url = store.load(Url, url_id)
     assert url.vectors_for(OTHER) is not None and url.vectors_for(MODEL) is None
+
+
+class Refusing(HashingEmbedder):
+    """Refuses any batch holding a text with `word` (a model that cannot take it)."""
+
+    def __init__(self, word: str, *, transient: bool = False) -> None:
+        super().__init__()
+        self.word, self.transient = word, transient
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if any(self.word in text for text in texts):
+            self.calls.append(len(texts))
+            raise EmbeddingFailed("refused", transient=self.transient)
+        return super().embed(texts)
+
+
+def test_a_refused_url_fails_alone_and_the_rest_of_its_batch_is_vectorized(
+    store: TrawlStore,
+) -> None:
+    blobs = MemoryBlobs()
+    step = Vectorizer(store, blobs, StaticEmbedders(Refusing("bad")), MemoryVectorCache())
+    good, bad = added_url(store, "https://example.org/a"), added_url(store, "https://example.org/b")
+    jobs = [
+        Job(good, chunked(store, blobs, article(seed="fine"), good), MODEL),
+        Job(bad, chunked(store, blobs, article(seed="bad"), bad), MODEL),
+    ]
+
+    assert step.vectorize_many(jobs) == [Next(DONE, 1), Next(FAILED, 1, reason=EMBEDDING_FAILED)]
+
+    assert store.load(Url, good).status == VECTORIZED
+    refused = store.load(Url, bad)
+    assert refused.status == FAILED_STATUS and refused.last_error == EMBEDDING_FAILED
+    assert refused.refused_by == MODEL and refused.vectors_for(MODEL) is None
+    event = list(store.events.get(bad))[-1]
+    assert isinstance(event, Url.VectorizationFailed) and event.model_id == MODEL
+
+
+def test_a_transient_failure_retries_until_the_last_attempt(store: TrawlStore) -> None:
+    blobs = MemoryBlobs()
+    embedders = StaticEmbedders(Refusing("alpha", transient=True))
+    step = Vectorizer(store, blobs, embedders, MemoryVectorCache(), max_attempts=3)
+    url_id = added_url(store)
+    version = chunked(store, blobs, article(), url_id)
+
+    retry = step.vectorize_many([Job(url_id, version, MODEL, attempt=2)])[0]
+    assert retry.step == RETRY and store.load(Url, url_id).status == CHUNKED
+    last = step.vectorize_many([Job(url_id, version, MODEL, attempt=3)])[0]
+    assert last == Next(FAILED, version, reason=EMBEDDING_FAILED)
+    assert store.load(Url, url_id).status == FAILED_STATUS
+
+
+def test_vectors_after_a_refusal_make_the_url_vectorized_again(store: TrawlStore) -> None:
+    """A switch back to a model that had vectors, or a retried job that succeeds."""
+    blobs = MemoryBlobs()
+    url_id = added_url(store)
+    version = chunked(store, blobs, article(), url_id)
+    refusing = Vectorizer(store, blobs, StaticEmbedders(Refusing("alpha")), MemoryVectorCache())
+    assert refusing.vectorize(url_id, version, OTHER).step == FAILED
+
+    working = Vectorizer(store, blobs, StaticEmbedders(HashingEmbedder()), MemoryVectorCache())
+    assert working.vectorize(url_id, version, MODEL) == Next(DONE, version)
+
+    url = store.load(Url, url_id)
+    assert url.status == VECTORIZED and url.last_error is None and url.refused_by is None

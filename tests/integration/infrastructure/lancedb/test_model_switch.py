@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from application.vectorization.ports import Embedder, Vectors
+from application.vectorization.ports import Embedder, EmbeddingFailed, Vectors
 from application.vectorization.vectorize import Vectorizer
 from domain.urls.aggregate import Url
 from infrastructure.embedding.registry import EmbedderRegistry
@@ -147,3 +147,54 @@ def test_vectors_of_a_model_the_project_left_are_not_indexed(world: World) -> No
 
     revectorize(world, late, NEW)
     assert rows(world, NEW) > 0 and answering(world) == NEW
+
+
+class RefusesCranes(TwoModels):
+    """The new model cannot take the `cranes` page (say, a text Titan refuses)."""
+
+    def get(self, model_id: str) -> Embedder:
+        found = super().get(model_id)
+        return Refusing(found, "cranes") if model_id == NEW else found
+
+
+class Refusing(Renamed):
+    def __init__(self, inner: Embedder, word: str) -> None:
+        super().__init__(inner, NEW)
+        self.word = word
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if any(self.word in text for text in texts):
+            raise EmbeddingFailed("refused", transient=False)
+        return self.inner.embed(texts)
+
+
+def test_a_url_the_new_model_refuses_does_not_hold_the_switch_back(world: World) -> None:
+    harbour = world.ingest("https://example.org/harbour", article(seed="harbour"))
+    cranes = world.ingest("https://example.org/cranes", article(seed="cranes"))
+    world.project_all()
+    v = world.vectorizer
+    world.vectorizer = Vectorizer(v.store, v.blobs, RefusesCranes(), v.cache)
+    change_model(world, NEW)
+
+    revectorize(world, harbour, NEW)
+    revectorize(world, cranes, NEW)  # refused: VectorizationFailed
+
+    assert answering(world) == NEW  # the switch did not wait for cranes
+    assert rows(world, MODEL) == 0
+    refused = world.trawl.url_queries.get(world.owner, cranes)
+    assert (refused.status, refused.last_error, refused.indexed) == (
+        "failed",
+        "embedding-failed",
+        False,
+    )
+    assert world.search("cranes3w4 cranes3w5", "text") == []
+    assert SearchRebuildCheck(world.trawl.search_projector).run().ok
+
+    change_model(world, MODEL)  # back to a model cranes has vectors of
+
+    assert answering(world) == MODEL
+    assert world.search("cranes3w4 cranes3w5", "text")[0] == cranes
+    assert world.trawl.url_queries.get(world.owner, cranes).indexed
+    revectorize(world, cranes, MODEL)  # the job the change queued: from the cache
+    back = world.trawl.url_queries.get(world.owner, cranes)
+    assert (back.status, back.last_error, back.indexed) == ("vectorized", None, True)

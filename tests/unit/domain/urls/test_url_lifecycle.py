@@ -9,7 +9,7 @@ import pytest
 
 from domain.common import Context
 from domain.urls import errors
-from domain.urls.aggregate import Url
+from domain.urls.aggregate import Url, chunks_digest
 from domain.urls.normalize import NORMALIZER_VERSION, url_id
 
 pytestmark = pytest.mark.unit
@@ -299,3 +299,39 @@ def test_scheduling_keeps_the_time_to_wait_for() -> None:
     assert url.next_attempt_at == LATER + timedelta(hours=1)
     with pytest.raises(errors.NaiveTime):
         url.schedule_fetch(WORKER, "refresh", datetime(2030, 1, 1))
+
+
+MODEL = "wordllama/l2_supercat-256"
+OTHER = "bedrock/amazon.titan-embed-text-v2:0/256"
+
+
+def test_a_model_refusing_the_chunks_fails_the_url_until_new_chunks_come() -> None:
+    url = new_url()
+    fetch(url, "h1")
+    chunk(url)
+    url.record_vectorization_failure(WORKER, 1, MODEL, "embedding-failed")
+
+    assert (url.status, url.last_error, url.refused_by) == ("failed", "embedding-failed", MODEL)
+    chunk(url, "t2")  # a re-chunk (new settings): worth another try
+    assert (url.status, url.last_error, url.refused_by) == ("chunked", None, None)
+
+
+def test_a_refusal_of_anything_but_the_current_unvectorized_chunks_is_stale() -> None:
+    url = new_url()
+    fetch(url, "h1")
+    with pytest.raises(errors.StaleVersion):  # no chunks yet
+        url.record_vectorization_failure(WORKER, 1, MODEL, "embedding-failed")
+    chunk(url)
+    fetch(url, "h2")
+    with pytest.raises(errors.StaleVersion):  # a newer version came
+        url.record_vectorization_failure(WORKER, 1, MODEL, "embedding-failed")
+    chunk(url)
+    chunking = url.chunking
+    assert chunking is not None
+    url.record_vectors(WORKER, 2, MODEL, 256, "vectors/k", chunks_digest(chunking))
+    with pytest.raises(errors.StaleVersion):  # the model's vectors are recorded
+        url.record_vectorization_failure(WORKER, 2, MODEL, "embedding-failed")
+    with pytest.raises(errors.InvalidFailureReason):
+        url.record_vectorization_failure(
+            WORKER, 2, "bedrock/amazon.titan-embed-text-v2:0/256", "No"
+        )
