@@ -56,7 +56,7 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS trawl_jobs_leased ON trawl_jobs (leased_until)"
     " WHERE lease_id IS NOT NULL",
 )
-CHANNEL = "trawl_jobs"  # NOTIFY'd with the kind whenever a job is enqueued
+CHANNEL = "trawl_jobs"  # NOTIFY'd with the kind when a job is enqueued, or frees a host's slot
 # not_before as given: an absolute time, or a delay from the database's now().
 _AT = "coalesce(%(at)s::timestamptz, now() + %(delay)s::interval)"
 _LIVE = "lease_id IS NOT NULL AND leased_until > now()"
@@ -137,16 +137,24 @@ def wake_in(curs: Cursor[DictRow], kind: str, subject_ids: list[UUID]) -> int:
 
 def _complete_in(curs: Cursor[DictRow], lease: Lease) -> bool:
     fence = (lease.job_id, lease.lease_id)
-    curs.execute("DELETE FROM trawl_jobs WHERE id = %s AND lease_id = %s AND NOT rerun", fence)
-    deleted = curs.rowcount
-    if not deleted:
+    curs.execute(
+        "DELETE FROM trawl_jobs WHERE id = %s AND lease_id = %s AND NOT rerun RETURNING host",
+        fence,
+    )
+    row = curs.fetchone()
+    if row is None:
         # Enqueued again while we worked (`rerun`): run it once more, as a fresh job.
         curs.execute(
             f"UPDATE trawl_jobs SET {_FREE}, attempts = 0, updated_at = now()"
-            " WHERE id = %s AND lease_id = %s",
+            " WHERE id = %s AND lease_id = %s RETURNING host",
             fence,
         )
-    return bool(deleted or curs.rowcount)
+        row = curs.fetchone()
+    if row is not None and row["host"] is not None:
+        # A host's slot is free: its jobs waiting on per-host politeness may be
+        # claimed now, and a worker that found none claims this kind only when rung.
+        curs.execute("SELECT pg_notify(%s, %s)", (CHANNEL, lease.kind))
+    return row is not None
 
 
 def _lease(row: DictRow) -> Lease:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+import psycopg
 import pytest
 
-from infrastructure.postgres.queue import PostgresJobQueue
+from infrastructure.postgres.queue import CHANNEL, PostgresJobQueue
 from tests.integration.infrastructure.queue.helpers import count_jobs, expire_lease
 from tests.support.queues import NewQueue
 
@@ -63,3 +64,37 @@ def test_a_next_job_leased_elsewhere_is_flagged_to_run_again(new_queue: NewQueue
     assert second.claim("extract", "w2", 30) != []
     assert first.job("fetch", subject) is None
     assert count_jobs(url) == 1
+
+
+def test_a_host_slot_freed_wakes_the_workers_a_full_host_turned_away(
+    queue: PostgresJobQueue, url: str
+) -> None:
+    """A worker whose claim found the host's slots taken claims that kind again
+    only when rung: finishing a job that held a host's slot must ring it
+    (one host at 2 slots ingested 18.7 pages/s without, 24.3 with)."""
+    first, second = uuid.uuid4(), uuid.uuid4()
+    queue.enqueue("fetch", first, {}, host="example.org")
+    queue.enqueue("fetch", second, {}, host="example.org")
+    [held] = queue.claim("fetch", "w1", 30, per_host_limit=1)
+    assert queue.claim("fetch", "w2", 30, per_host_limit=1) == []  # turned away
+    with psycopg.connect(url, autocommit=True) as listening:
+        listening.execute(f"LISTEN {CHANNEL}")
+
+        assert queue.advance(held, "extract", {"version": 1}, "w1", 30) is not None
+
+        rung = [n.payload for n in listening.notifies(timeout=5, stop_after=1)]
+        assert rung == ["fetch"]
+        assert queue.claim("fetch", "w2", 30, per_host_limit=1)[0].subject_id == second
+        queue.enqueue("chunk", uuid.uuid4(), {})  # rings "chunk" on enqueue, as always
+        assert [n.payload for n in listening.notifies(timeout=5, stop_after=1)] == ["chunk"]
+
+
+def test_finishing_a_job_without_a_host_rings_nobody(queue: PostgresJobQueue, url: str) -> None:
+    queue.enqueue("extract", uuid.uuid4(), {"version": 1})
+    [lease] = queue.claim("extract", "w1", 30)
+    with psycopg.connect(url, autocommit=True) as listening:
+        listening.execute(f"LISTEN {CHANNEL}")
+
+        assert queue.complete(lease)
+
+        assert list(listening.notifies(timeout=0.5, stop_after=1)) == []
