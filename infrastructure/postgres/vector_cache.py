@@ -48,15 +48,19 @@ class PostgresVectorCache:
     def put_many(self, model_id: str, vectors: Mapping[str, Vectors]) -> None:
         if not vectors:
             return
-        hashes = list(vectors)
-        blobs = [np.ascontiguousarray(vectors[h], dtype="<f4").tobytes() for h in hashes]
+        rows = [
+            (model_id, text_hash, np.ascontiguousarray(vector, dtype="<f4").tobytes())
+            for text_hash, vector in vectors.items()
+        ]
         with self.datastore.transaction(commit=True) as curs:
             # A cache: losing its last writes in a crash costs a re-embed, never data.
             curs.execute("SET LOCAL synchronous_commit = off")
-            curs.execute(
+            # One statement per row, pipelined: 2.6 ms for 162 vectors, where one
+            # INSERT of unnest(bytea[]) took 10 (adapting the array of bytes).
+            curs.executemany(
                 "INSERT INTO trawl_vector_cache (model_id, text_hash, vector)"
-                " SELECT %s, * FROM unnest(%s::text[], %s::bytea[]) ON CONFLICT DO NOTHING",
-                (model_id, hashes, blobs),
+                " VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                rows,
             )
 
     def forget(self, text_hashes: Sequence[str]) -> None:
