@@ -46,7 +46,7 @@ ACTOR = "system:worker"
 RETRY_AFTER = timedelta(seconds=60)
 _STALE = (errors.StaleVersion, errors.UrlRemoved, NotFound)
 # A batch's loads, blob writes and cache writes run here at once (each waits on I/O).
-_WRITERS = ThreadPoolExecutor(4, thread_name_prefix="vectorize-io")
+_IO = ThreadPoolExecutor(4, thread_name_prefix="vectorize-io")
 
 
 class Job(NamedTuple):
@@ -109,7 +109,7 @@ class Vectorizer:
         ready: dict[int, _Ready] = {}
         models: dict[uuid.UUID, str] = {}  # by project: each loaded once per batch
         # The loads and text reads of a batch at once: each waits on a round trip.
-        prepared = _WRITERS.map(lambda job: self._prepare(job, models), jobs)
+        prepared = _IO.map(lambda job: self._prepare(job, models), jobs)
         for number, found in enumerate(prepared):
             if isinstance(found, Next):
                 answers[number] = found
@@ -194,7 +194,7 @@ class Vectorizer:
         if len(encoded) <= 1:
             return {n: self.blobs.put(data, kind=vectors.KIND) for n, data in encoded.items()}
         numbers = list(encoded)
-        written = _WRITERS.map(lambda n: self.blobs.put(encoded[n], kind=vectors.KIND), numbers)
+        written = _IO.map(lambda n: self.blobs.put(encoded[n], kind=vectors.KIND), numbers)
         return dict(zip(numbers, written, strict=True))
 
     def _embed(
@@ -278,6 +278,6 @@ class Vectorizer:
             if caching is None:
                 self.cache.put_many(model_id, fresh)
             else:
-                caching.append(_WRITERS.submit(self.cache.put_many, model_id, fresh))
+                caching.append(_IO.submit(self.cache.put_many, model_id, fresh))
             known.update(fresh)
         return known
