@@ -383,11 +383,11 @@ def bootstrap(
 
 def _follow(trawl: Trawl, settings: Settings, search: SearchProjector) -> None:
     """The projectors and the upkeep that goes with them: blob retention, and
-    the search index's (beside its projector, not in its thread: see
-    SearchProjector.follow)."""
+    the search index's training (beside its projector, not in its thread:
+    see SearchProjector.follow)."""
     trawl.start_projectors()
     trawl.every(SWEEP_SECONDS, trawl.sweep_blobs, "blob-retention")
-    trawl.every(settings.search_maintenance_seconds, search.maintain, "search-upkeep")
+    trawl.every(settings.search_maintenance_seconds, search.train, "search-training")
 
 
 @dataclass(frozen=True)
@@ -415,7 +415,9 @@ def _search(
         _storage_options(settings),
         ann_threshold=settings.search_ann_threshold,
     )
-    projector = SearchProjector(store, datastore, tables, blobs)
+    projector = SearchProjector(
+        store, datastore, tables, blobs, optimize_seconds=settings.search_maintenance_seconds
+    )
     projector.setup()  # before the urls view reads trawl_search_urls
     index = LanceSearchIndex(
         tables,

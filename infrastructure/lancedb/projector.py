@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -73,11 +74,14 @@ class SearchProjector:
         suffix: str = "",
         generation: int | None = None,  # None: the live one, read from Postgres
         batch_size: int = 500,
+        optimize_seconds: float = 60.0,
     ) -> None:
         self.store, self.datastore, self.tables, self.blobs = store, datastore, tables, blobs
         self.suffix = suffix
         self.fixed_generation = generation
         self.batch_size = batch_size
+        self.optimize_seconds = optimize_seconds
+        self._optimized = time.monotonic()
         self.view = search_state.VIEW + suffix
         self._events = store.recorder.events_table_name  # type: ignore[attr-defined]
 
@@ -123,27 +127,36 @@ class SearchProjector:
         return total
 
     def follow(self, stop: threading.Event, idle_timeout: float = 1.0) -> None:
-        """Catch up, then sleep until NOTIFY says the log grew.
+        """Catch up, then sleep until NOTIFY says the log grew; every
+        `optimize_seconds`, between batches, optimize the tables.
 
-        Index upkeep (`maintain`) runs elsewhere, on a schedule: an ANN build
-        takes minutes at 1M rows, and the index must keep up with the log
-        meanwhile (LanceDB commits the build beside the merges; rows merged
-        during it are searched unindexed until the next upkeep)."""
+        Index training (`train`) runs elsewhere: an ANN build takes minutes at
+        1M rows and the index must keep following the log meanwhile (Lance
+        commits the build beside the merges). Compaction stays here, between
+        this writer's own commits, where it cannot lose a commit race."""
         channel = self.store.recorder.channel_name  # type: ignore[attr-defined]
         with self.datastore.get_connection() as listening:
             listening.execute(SQL("LISTEN {}").format(Identifier(channel)))
             while not stop.is_set():
                 try:
                     self.catch_up(stop=stop)
+                    if time.monotonic() - self._optimized > self.optimize_seconds:
+                        self.optimize()
                 except Exception:
                     log.exception("search projector failed a batch; retrying")
                     stop.wait(idle_timeout)
                 for _ in listening.notifies(timeout=idle_timeout, stop_after=1):
                     pass
 
-    def maintain(self) -> bool:
-        """Upkeep of the live generation's tables (indexes, ANN training,
-        optimize, cleanup) by one process at a time; False: another holds it."""
+    def optimize(self) -> None:
+        """Compaction, index refresh and cleanup of the live generation's tables."""
+        self._optimized = time.monotonic()
+        for name in self.tables.names(self.generation()):
+            self.tables.optimize(name)
+
+    def train(self) -> bool:
+        """Index training of the live generation's tables (BTree, FTS, the ANN
+        index past its threshold) by one process at a time; False: another is."""
         upkeep = lock_id(self.view + ":upkeep")
         with self.datastore.get_connection() as own:
             row = own.execute("SELECT pg_try_advisory_lock(%s) AS ok", (upkeep,))
@@ -151,7 +164,7 @@ class SearchProjector:
                 return False
             try:
                 for name in self.tables.names(self.generation()):
-                    self.tables.maintain(name)
+                    self.tables.train(name)
             finally:
                 own.execute("SELECT pg_advisory_unlock(%s)", (upkeep,))
         return True

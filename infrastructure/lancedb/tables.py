@@ -99,6 +99,7 @@ class LanceTables:
         self._indexed: set[str] = set()  # tables whose scalar and FTS indexes exist
         self._lock = threading.Lock()
         self._index_lock = threading.Lock()
+        self._training: set[str] = set()  # tables whose ANN index is being built here
 
     def names(self, generation: int | None = None) -> list[str]:
         names = [n for n in self.db.list_tables(limit=10_000).tables if n.startswith(PREFIX)]
@@ -189,9 +190,16 @@ class LanceTables:
             self._indexed.add(table.name)
 
     def maintain(self, name: str, retention: timedelta = timedelta(hours=1)) -> None:
-        """Background upkeep: an ANN index past the threshold (trained again once
-        the table has grown RETRAIN_GROWTH times, so its partitions keep their
-        size), then optimize and clean up."""
+        """All the upkeep at once (a rebuild's fresh generation): `train`, then `optimize`."""
+        self.train(name)
+        self.optimize(name, retention)
+
+    def train(self, name: str) -> None:
+        """The indexes a table needs: BTree and FTS, and an ANN index past the
+        threshold (trained again once the table has grown RETRAIN_GROWTH times,
+        so its partitions keep their size). An ANN build takes minutes at 1M
+        rows; it commits beside concurrent merges, but a compaction meanwhile
+        would void it, so `optimize` skips the table until it is done."""
         table = self.get(name)
         if table is None:
             return
@@ -200,8 +208,26 @@ class LanceTables:
         trained = _trained_rows(table)
         if rows >= self.ann_threshold and (trained is None or rows >= RETRAIN_GROWTH * trained):
             log.info("building the ANN index of %s (%s rows)", name, rows)
-            self.build_ann(table, rows)
+            with self._lock:
+                self._training.add(name)
+            try:
+                self.build_ann(table, rows)
+            finally:
+                with self._lock:
+                    self._training.discard(name)
+
+    def optimize(self, name: str, retention: timedelta = timedelta(hours=1)) -> bool:
+        """Compact, bring the indexes up to the new rows, drop versions older than
+        `retention`; False when the table is missing or its ANN index is in
+        training. Run it where the table's writes are made, between them:
+        beside a stream of merges, Lance's compaction loses the commit race
+        (one success in ~40 attempts, measured)."""
+        table = self.get(name)
+        with self._lock:
+            if table is None or name in self._training:
+                return False
         table.optimize(cleanup_older_than=retention)
+        return True
 
     def build_ann(self, table: Any, rows: int) -> None:
         """(Re)build the table's ANN index for its `rows` rows, replacing the old one."""
