@@ -19,10 +19,11 @@ of the step.
 from __future__ import annotations
 
 import logging
+import random
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import numpy as np
@@ -37,13 +38,13 @@ from domain.common import Context
 from domain.projects.aggregate import Project
 from domain.urls import errors
 from domain.urls.aggregate import Url, chunks_digest
-from domain.urls.values import EMBEDDING_FAILED, Chunking
+from domain.urls.values import EMBEDDING_FAILED, Chunking, retry_delay
+from domain.urls.values import FAILED as FAILED_STATUS
 
 logger = logging.getLogger(__name__)
 
 VECTORIZE = "vectorize"
 ACTOR = "system:worker"
-RETRY_AFTER = timedelta(seconds=60)
 _STALE = (errors.StaleVersion, errors.UrlRemoved, NotFound)
 # A batch's loads, blob writes and cache writes run here at once (each waits on I/O).
 _IO = ThreadPoolExecutor(4, thread_name_prefix="vectorize-io")
@@ -53,7 +54,7 @@ class Job(NamedTuple):
     url_id: uuid.UUID
     version: int
     model_id: str | None  # None: the model its project is set to now
-    attempt: int = 1  # a transient embedding failure retries until max_attempts
+    attempt: int = 1  # a transient embedding failure waits longer each attempt (up to 1 h)
 
 
 class _Ready(NamedTuple):
@@ -79,6 +80,18 @@ class _Refused(NamedTuple):
 REFUSED = EMBEDDING_FAILED  # the reason `VectorizationFailed` records
 
 
+def _done(url: Url, model: str, version: int) -> Next | None:
+    """The answer to a repeated job, or None: there is work to do.
+
+    Held vectors of a URL another model refused are recorded again (from the
+    cache): a switch back to this model makes the URL vectorized."""
+    if url.vectors_for(model) is not None and url.refused_by is None:
+        return Next(DONE, version)  # already recorded
+    if url.refused_by == model and url.status == FAILED_STATUS:
+        return Next(FAILED, version, reason=REFUSED)  # already refused
+    return None
+
+
 class Vectorizer:
     def __init__(
         self,
@@ -89,7 +102,6 @@ class Vectorizer:
         *,
         batch_size: int = 512,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        max_attempts: int = 5,
     ) -> None:
         self.store = store
         self.blobs = blobs
@@ -97,7 +109,6 @@ class Vectorizer:
         self.cache = cache
         self.batch_size = batch_size
         self.clock = clock
-        self.max_attempts = max_attempts
 
     def vectorize(self, url_id: uuid.UUID, version: int, model_id: str) -> Next:
         """Embed the version's chunks with `model_id` and record `Vectorized`."""
@@ -126,8 +137,8 @@ class Vectorizer:
         recorded: list[_Recorded | _Refused] = []
         for n, failure in failures.items():
             item = ready.pop(n)
-            if failure.transient and jobs[n].attempt < self.max_attempts:
-                at = self.clock() + RETRY_AFTER
+            if failure.transient:  # not the text's fault (throttling, an outage): again later
+                at = self.clock() + retry_delay(jobs[n].attempt, random.random())
                 answers[n] = Next(RETRY, jobs[n].version, at=at, reason="embedding")
                 continue
             answers[n] = Next(FAILED, jobs[n].version, reason=REFUSED)
@@ -168,10 +179,9 @@ class Vectorizer:
                     project = self.store.load(Project, url.project_id)
                     models[url.project_id] = project.embedding_model
                 model = models[url.project_id]
-            if url.vectors_for(model) is not None and url.refused_by is None:
-                return Next(DONE, job.version)  # a repeated job: already recorded
-            # (Held vectors of a URL another model refused are recorded again, from
-            # the cache: a switch back to this model makes the URL vectorized.)
+            done = _done(url, model, job.version)
+            if done is not None:
+                return done
             text = self.blobs.get(url.texts[job.version].text_key).decode("utf-8", "surrogatepass")
         except NotFound:
             return Next(STALE, reason="NotFound")

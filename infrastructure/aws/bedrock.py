@@ -29,6 +29,7 @@ from domain.vectorization.models import BEDROCK, parse_model_id
 MAX_TEXT_CHARS = 40_000  # Titan v2 takes up to 8,192 tokens; longer text is cut, not refused
 _RETRYABLE = {"ThrottlingException", "ServiceUnavailableException", "ModelNotReadyException"}
 _SERVER_ERRORS = {"InternalServerException", "ModelTimeoutException"}
+_REFUSED_INPUT = {"ValidationException"}  # how Titan turns down an input it cannot embed
 
 
 class RateLimiter:
@@ -117,7 +118,12 @@ class BedrockEmbedder:
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
                 if code not in _RETRYABLE | _SERVER_ERRORS or attempt == self.max_attempts:
-                    raise EmbeddingFailed(f"bedrock: {code or 'error'}") from error
+                    # Only a refused input is the text's fault, for good; the rest
+                    # (throttling, outages, credentials) is worth another try later.
+                    refused = code in _REFUSED_INPUT
+                    raise EmbeddingFailed(
+                        f"bedrock: {code or 'error'}", transient=not refused
+                    ) from error
             except BotoCoreError as error:  # connection refused, timeouts
                 if attempt == self.max_attempts:
                     raise EmbeddingFailed(f"bedrock: {type(error).__name__}") from error

@@ -50,8 +50,8 @@ class PostgresVectorCache:
             return
         rows = [
             (model_id, text_hash, np.ascontiguousarray(vector, dtype="<f4").tobytes())
-            for text_hash, vector in vectors.items()
-        ]
+            for text_hash, vector in sorted(vectors.items(), key=lambda item: item[0])
+        ]  # in key order: two writers of overlapping texts never wait on each other in a cycle
         with self.datastore.transaction(commit=True) as curs:
             # A cache: losing its last writes in a crash costs a re-embed, never data.
             curs.execute("SET LOCAL synchronous_commit = off")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -220,18 +221,25 @@ def test_a_refused_url_fails_alone_and_the_rest_of_its_batch_is_vectorized(
     assert isinstance(event, Url.VectorizationFailed) and event.model_id == MODEL
 
 
-def test_a_transient_failure_retries_until_the_last_attempt(store: TrawlStore) -> None:
-    blobs = MemoryBlobs()
+def test_a_transient_failure_waits_longer_each_time_and_never_fails_the_url(
+    store: TrawlStore,
+) -> None:
+    """Throttling or an outage is not the text's fault: a URL is not failed (nor
+    dropped from the index) because the embedder was down for a while."""
+    blobs, now = MemoryBlobs(), datetime(2030, 1, 1, tzinfo=UTC)
     embedders = StaticEmbedders(Refusing("alpha", transient=True))
-    step = Vectorizer(store, blobs, embedders, MemoryVectorCache(), max_attempts=3)
+    step = Vectorizer(store, blobs, embedders, MemoryVectorCache(), clock=lambda: now)
     url_id = added_url(store)
     version = chunked(store, blobs, article(), url_id)
 
-    retry = step.vectorize_many([Job(url_id, version, MODEL, attempt=2)])[0]
-    assert retry.step == RETRY and store.load(Url, url_id).status == CHUNKED
-    last = step.vectorize_many([Job(url_id, version, MODEL, attempt=3)])[0]
-    assert last == Next(FAILED, version, reason=EMBEDDING_FAILED)
-    assert store.load(Url, url_id).status == FAILED_STATUS
+    waits = []
+    for attempt in (1, 5, 50):
+        retry = step.vectorize_many([Job(url_id, version, MODEL, attempt=attempt)])[0]
+        assert retry.step == RETRY and retry.at is not None
+        waits.append(retry.at - now)
+    assert waits[0] < waits[1] <= timedelta(hours=1) and waits[2] <= timedelta(hours=1)
+    assert store.load(Url, url_id).status == CHUNKED
+    assert not any(isinstance(e, Url.VectorizationFailed) for e in store.events.get(url_id))
 
 
 def test_vectors_after_a_refusal_make_the_url_vectorized_again(store: TrawlStore) -> None:

@@ -129,6 +129,14 @@ def test_a_malformed_answer_is_a_permanent_failure(bedrock: FakeBedrock) -> None
 
 def test_a_refused_request_is_not_retried(bedrock: FakeBedrock) -> None:
     bedrock.failures = [(400, "ValidationException")]
-    with pytest.raises(EmbeddingFailed):
+    with pytest.raises(EmbeddingFailed) as failed:
         embedder(bedrock, concurrency=1).embed(["text"])
     assert len(bedrock.requests) == 1
+    assert not failed.value.transient  # the text's fault: the URL fails, alone
+
+
+def test_a_refused_credential_is_not_the_texts_fault(bedrock: FakeBedrock) -> None:
+    bedrock.failures = [(403, "AccessDeniedException")]
+    with pytest.raises(EmbeddingFailed) as failed:
+        embedder(bedrock, concurrency=1).embed(["text"])
+    assert len(bedrock.requests) == 1 and failed.value.transient

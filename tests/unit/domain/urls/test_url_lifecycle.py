@@ -335,3 +335,21 @@ def test_a_refusal_of_anything_but_the_current_unvectorized_chunks_is_stale() ->
         url.record_vectorization_failure(
             WORKER, 2, "bedrock/amazon.titan-embed-text-v2:0/256", "No"
         )
+
+
+def test_a_refresh_waiting_keeps_its_status_whatever_a_refused_url_gets_meanwhile() -> None:
+    """As the urls view does: only a failed URL goes back to chunked or vectorized."""
+    url = new_url()
+    fetch(url, "h1")
+    chunk(url)
+    url.record_vectorization_failure(WORKER, 1, MODEL, "embedding-failed")
+    url.schedule_fetch(WORKER, "refresh", None)
+    chunking = url.chunking
+    assert chunking is not None
+
+    url.record_vectors(WORKER, 1, OTHER, 256, "vectors/k", chunks_digest(chunking))  # switch back
+    chunk(url, "t3")  # a re-chunk (new settings)
+
+    assert url.status == "pending"
+    url.start_fetch(WORKER, 1, uuid.uuid4())  # the refresh still runs
+    assert url.status == "fetching"
