@@ -150,11 +150,16 @@ def _complete_in(curs: Cursor[DictRow], lease: Lease) -> bool:
             fence,
         )
         row = curs.fetchone()
-    if row is not None and row["host"] is not None:
-        # A host's slot is free: its jobs waiting on per-host politeness may be
-        # claimed now, and a worker that found none claims this kind only when rung.
-        curs.execute("SELECT pg_notify(%s, %s)", (CHANNEL, lease.kind))
+    _freed(curs, row, lease.kind)
     return row is not None
+
+
+def _freed(curs: Cursor[DictRow], row: DictRow | None, kind: str) -> None:
+    """A lease ended (`row`: the job's host, as RETURNING gave it). A host's slot
+    is free: its jobs waiting on per-host politeness may be claimed now, and a
+    worker that found none claims this kind only when rung."""
+    if row is not None and row["host"] is not None:
+        curs.execute("SELECT pg_notify(%s, %s)", (CHANNEL, kind))
 
 
 def _lease(row: DictRow) -> Lease:
@@ -289,19 +294,30 @@ class PostgresJobQueue:
 
     def retry(self, lease: Lease, not_before: datetime | timedelta) -> bool:
         when = _when(not_before)
-        return self._fenced(
+        return self._release(
+            lease,
             f"UPDATE trawl_jobs SET {_FREE}, not_before = {_AT}, updated_at = now()"
-            " WHERE id = %(job)s AND lease_id = %(lease)s",
+            " WHERE id = %(job)s AND lease_id = %(lease)s RETURNING host",
             {"job": lease.job_id, "lease": lease.lease_id} | when,
         )
 
     def postpone(self, lease: Lease, not_before: datetime | timedelta) -> bool:
         when = _when(not_before)
-        return self._fenced(
+        return self._release(
+            lease,
             f"UPDATE trawl_jobs SET {_FREE}, attempts = greatest(attempts - 1, 0),"
-            f" not_before = {_AT}, updated_at = now() WHERE id = %(job)s AND lease_id = %(lease)s",
+            f" not_before = {_AT}, updated_at = now() WHERE id = %(job)s AND lease_id = %(lease)s"
+            " RETURNING host",
             {"job": lease.job_id, "lease": lease.lease_id} | when,
         )
+
+    def _release(self, lease: Lease, sql: str, params: Any) -> bool:
+        """A fenced update that ends `lease` (its job waits for later)."""
+        with self._transaction() as curs:
+            curs.execute(sql, params)
+            row = curs.fetchone()
+            _freed(curs, row, lease.kind)
+            return row is not None
 
     def release_expired(self) -> int:
         with self._transaction() as curs:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -98,3 +99,17 @@ def test_finishing_a_job_without_a_host_rings_nobody(queue: PostgresJobQueue, ur
         assert queue.complete(lease)
 
         assert list(listening.notifies(timeout=0.5, stop_after=1)) == []
+
+
+def test_a_fetch_put_off_for_later_frees_its_hosts_slot_too(
+    queue: PostgresJobQueue, url: str
+) -> None:
+    queue.enqueue("fetch", uuid.uuid4(), {}, host="example.org")
+    [lease] = queue.claim("fetch", "w1", 30, per_host_limit=1)
+    with psycopg.connect(url, autocommit=True) as listening:
+        listening.execute(f"LISTEN {CHANNEL}")
+
+        assert queue.retry(lease, timedelta(seconds=30))  # a transient failure
+
+        assert [n.payload for n in listening.notifies(timeout=5, stop_after=1)] == ["fetch"]
+        assert not queue.retry(lease, timedelta(seconds=30))  # the lease is spent
