@@ -39,7 +39,6 @@ from domain.projects.aggregate import Project
 from domain.urls import errors
 from domain.urls.aggregate import Url, chunks_digest
 from domain.urls.values import EMBEDDING_FAILED, Chunking, retry_delay
-from domain.urls.values import FAILED as FAILED_STATUS
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +76,6 @@ class _Refused(NamedTuple):
     model_id: str
 
 
-REFUSED = EMBEDDING_FAILED  # the reason `VectorizationFailed` records
-
-
 def _done(url: Url, model: str, version: int) -> Next | None:
     """The answer to a repeated job, or None: there is work to do.
 
@@ -87,8 +83,8 @@ def _done(url: Url, model: str, version: int) -> Next | None:
     cache): a switch back to this model makes the URL vectorized."""
     if url.vectors_for(model) is not None and url.refused_by is None:
         return Next(DONE, version)  # already recorded
-    if url.refused_by == model and url.status == FAILED_STATUS:
-        return Next(FAILED, version, reason=REFUSED)  # already refused
+    if url.refusing_model == model:
+        return Next(FAILED, version, reason=EMBEDDING_FAILED)  # already refused
     return None
 
 
@@ -141,10 +137,12 @@ class Vectorizer:
                 at = self.clock() + retry_delay(jobs[n].attempt, random.random())
                 answers[n] = Next(RETRY, jobs[n].version, at=at, reason="embedding")
                 continue
-            answers[n] = Next(FAILED, jobs[n].version, reason=REFUSED)
+            answers[n] = Next(FAILED, jobs[n].version, reason=EMBEDDING_FAILED)
             if item.url.vectors_for(item.model_id) is not None:
                 continue  # vectors it holds already (a re-record that found the cache empty)
-            item.url.record_vectorization_failure(ctx, jobs[n].version, item.model_id, REFUSED)
+            item.url.record_vectorization_failure(
+                ctx, jobs[n].version, item.model_id, EMBEDDING_FAILED
+            )
             changed[n] = item.url
             recorded.append(_Refused(n, item.model_id))
         encoded = {n: vectors.encode(self._matrix(known, item)) for n, item in ready.items()}
@@ -201,8 +199,6 @@ class Vectorizer:
     def _put_all(self, encoded: dict[int, bytes]) -> dict[int, BlobRef]:
         """The vectors blobs of a batch, written at once: each write waits on its
         fsync (or an S3 round trip), one after another 0.8 ms apiece."""
-        if len(encoded) <= 1:
-            return {n: self.blobs.put(data, kind=vectors.KIND) for n, data in encoded.items()}
         numbers = list(encoded)
         written = _IO.map(lambda n: self.blobs.put(encoded[n], kind=vectors.KIND), numbers)
         return dict(zip(numbers, written, strict=True))
@@ -220,7 +216,7 @@ class Vectorizer:
         it cannot take fails alone; the failures go to `failures`, by job."""
         texts = {h: t for n in mine for h, t in ready[n].pieces.items()}
         try:
-            return self.vectors_of(model, texts, caching)
+            return self._vectors_of(model, texts, caching)
         except EmbeddingFailed as failure:
             logger.warning("embedding with %s failed: %s", model, failure.reason)
             if failure.transient or len(mine) == 1:
@@ -229,7 +225,7 @@ class Vectorizer:
         known: dict[str, Vectors] = {}
         for n in mine:
             try:
-                known.update(self.vectors_of(model, ready[n].pieces, caching))
+                known.update(self._vectors_of(model, ready[n].pieces, caching))
             except EmbeddingFailed as alone:
                 logger.warning("embedding with %s failed for one URL: %s", model, alone.reason)
                 failures[n] = alone
@@ -259,7 +255,9 @@ class Vectorizer:
                 if isinstance(item, _Refused):
                     if url.refused_by == item.model_id:  # the same job twice in a batch
                         return
-                    url.record_vectorization_failure(ctx, job.version, item.model_id, REFUSED)
+                    url.record_vectorization_failure(
+                        ctx, job.version, item.model_id, EMBEDDING_FAILED
+                    )
                 else:
                     url.record_vectors(
                         ctx, job.version, item.model_id, item.dims, item.key, item.digest
@@ -271,11 +269,11 @@ class Vectorizer:
             except _STALE as stale:
                 answers[item.number] = Next(STALE, reason=type(stale).__name__)
 
-    def vectors_of(
-        self, model_id: str, texts: dict[str, str], caching: list[Future[None]] | None = None
+    def _vectors_of(
+        self, model_id: str, texts: dict[str, str], caching: list[Future[None]]
     ) -> dict[str, Vectors]:
         """Vectors of texts by hash: from the cache, the rest embedded in batches and
-        cached (written in the background when `caching` collects the writes)."""
+        cached (the cache writes run on the I/O pool; `caching` collects them)."""
         known = self.cache.get_many(model_id, list(texts))
         missing = [h for h in texts if h not in known]
         embedder = self.embedders.get(model_id)
@@ -285,9 +283,6 @@ class Vectorizer:
             if matrix.shape != (len(batch), embedder.dimensions):
                 raise EmbeddingFailed(f"{model_id}: {matrix.shape} vectors", transient=False)
             fresh = dict(zip(batch, matrix, strict=True))
-            if caching is None:
-                self.cache.put_many(model_id, fresh)
-            else:
-                caching.append(_IO.submit(self.cache.put_many, model_id, fresh))
+            caching.append(_IO.submit(self.cache.put_many, model_id, fresh))
             known.update(fresh)
         return known

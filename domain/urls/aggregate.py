@@ -188,7 +188,7 @@ class Url(TrawlAggregate):
             # A refresh already waiting (pending, fetching) keeps its status.
             if aggregate.status in (FETCHED, CHUNKED, VECTORIZED):
                 aggregate.status = CHUNKED
-            elif aggregate._refused() and self.version == aggregate.current_version:
+            elif aggregate.refusing_model and self.version == aggregate.current_version:
                 aggregate.status, aggregate.last_error = CHUNKED, None  # new chunks: try again
             aggregate.refused_by = None
 
@@ -466,7 +466,7 @@ class Url(TrawlAggregate):
             )
             if self.version != aggregate.current_version:
                 return
-            if aggregate.status == CHUNKED or aggregate._refused():
+            if aggregate.status == CHUNKED or aggregate.refusing_model:
                 aggregate.status, aggregate.last_error = VECTORIZED, None
                 aggregate.refused_by = None
 
@@ -524,10 +524,12 @@ class Url(TrawlAggregate):
         values.check_failure_reason(reason)
         self._emit(self.VectorizationFailed, ctx, version=version, model_id=model_id, reason=reason)
 
-    def _refused(self) -> bool:
-        """Failed because a model refused the current chunks (and nothing since:
-        a refresh waiting or running keeps its status, as in the urls view)."""
-        return self.status == FAILED and self.refused_by is not None
+    @property
+    def refusing_model(self) -> str | None:
+        """The model whose refusal of the current chunks failed the URL (None
+        once anything else happened: a refresh waiting or running keeps its
+        status, as in the urls view)."""
+        return self.refused_by if self.status == FAILED else None
 
     def _progress(self) -> str:
         """How far the current version got: vectorized (any model), chunked or fetched."""

@@ -248,7 +248,8 @@ class SearchProjector:
             return self._project_event(event, position, conn, pending)
         if isinstance(event, Url.Removed):
             removed = self.store.load(Url, event.originator_id, version=event.originator_version)
-            return self._leave(event.originator_id, removed.project_id, pending)
+            self._leave(removed, pending)
+            return [lambda c: search_state.forget_url(c, s, event.originator_id)]
         url = self.store.load(Url, event.originator_id, version=event.originator_version)
         if search_state.is_dropped(conn.cursor(), s, url.project_id):
             return []
@@ -270,16 +271,14 @@ class SearchProjector:
         not come. A refusal by a model the project has left changes nothing."""
         if event.model_id != model:
             return []
-        self._leave(url.id, url.project_id, pending)
+        self._leave(url, pending)
         s, url_id, project_id, version = self.suffix, url.id, url.project_id, event.version
         return [lambda c: search_state.refused(c, s, url_id, project_id, model, version)]
 
-    def _leave(self, url_id: UUID, project_id: UUID, pending: Pending) -> list[Any]:
-        """The URL's rows leave every table now; its Postgres rows after the commit."""
-        self.tables.delete(self.tables.names(pending.generation), lance.url_filter(url_id))
-        pending.dirty.add(project_id)  # it may have been a switch's last laggard
-        s = self.suffix
-        return [lambda c: search_state.forget_url(c, s, url_id)]
+    def _leave(self, url: Url, pending: Pending) -> None:
+        """The URL's rows leave every table now (its Postgres rows go after the commit)."""
+        self.tables.delete(self.tables.names(pending.generation), lance.url_filter(url.id))
+        pending.dirty.add(url.project_id)  # it may have been a switch's last laggard
 
     def _project_event(
         self, event: Any, position: int, conn: Connection[DictRow], pending: Pending

@@ -99,7 +99,7 @@ class LanceTables:
         self._indexed: set[str] = set()  # tables whose scalar and FTS indexes exist
         self._lock = threading.Lock()
         self._index_lock = threading.Lock()
-        self._training: set[str] = set()  # tables whose ANN index is being built here
+        self._busy_locks: dict[str, threading.Lock] = {}  # see _busy
 
     def names(self, generation: int | None = None) -> list[str]:
         names = [n for n in self.db.list_tables(limit=10_000).tables if n.startswith(PREFIX)]
@@ -199,7 +199,8 @@ class LanceTables:
         threshold (trained again once the table has grown RETRAIN_GROWTH times,
         so its partitions keep their size). An ANN build takes minutes at 1M
         rows; it commits beside concurrent merges, but a compaction meanwhile
-        would void it, so `optimize` skips the table until it is done."""
+        would void it, so `optimize` skips the table until it is done (and the
+        build waits for an optimize under way)."""
         table = self.get(name)
         if table is None:
             return
@@ -208,13 +209,8 @@ class LanceTables:
         trained = _trained_rows(table)
         if rows >= self.ann_threshold and (trained is None or rows >= RETRAIN_GROWTH * trained):
             log.info("building the ANN index of %s (%s rows)", name, rows)
-            with self._lock:
-                self._training.add(name)
-            try:
+            with self._busy(name):  # waits for an optimize under way
                 self.build_ann(table, rows)
-            finally:
-                with self._lock:
-                    self._training.discard(name)
 
     def optimize(self, name: str, retention: timedelta = timedelta(hours=1)) -> bool:
         """Compact, bring the indexes up to the new rows, drop versions older than
@@ -222,12 +218,19 @@ class LanceTables:
         training. Run it where the table's writes are made, between them:
         beside a stream of merges, Lance's compaction loses the commit race
         (one success in ~40 attempts, measured)."""
-        table = self.get(name)
-        with self._lock:
-            if table is None or name in self._training:
-                return False
-        table.optimize(cleanup_older_than=retention)
+        table, busy = self.get(name), self._busy(name)
+        if table is None or not busy.acquire(blocking=False):
+            return False
+        try:
+            table.optimize(cleanup_older_than=retention)
+        finally:
+            busy.release()
         return True
+
+    def _busy(self, name: str) -> threading.Lock:
+        """Held by an ANN build or an optimize of the table: never both at once."""
+        with self._lock:
+            return self._busy_locks.setdefault(name, threading.Lock())
 
     def build_ann(self, table: Any, rows: int) -> None:
         """(Re)build the table's ANN index for its `rows` rows, replacing the old one."""
