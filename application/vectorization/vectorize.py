@@ -7,13 +7,15 @@ URL never pays the embedder twice. The blob is content-addressed, so a
 repeated step stores nothing new. A stale step (the version or its chunks
 changed, the URL was removed) records nothing.
 
-Several URLs are vectorized together (`vectorize_many`): one cache lookup,
-one embedder batch, one cache write and one commit for all of them, so the
-fixed costs of the step do not dwarf the embedding of a small page. What
-waits on I/O per URL (the load and text read, the vectors blob and its
-fsync) runs on a small thread pool, as does the cache write, beside the
-blob writes: at ~2,800 chunks/s of raw embedding, those waits were a third
-of the step.
+Several URLs are vectorized together (`vectorize_many`): one load of their
+events, one cache lookup and one commit for all of them, so the fixed costs
+of the step do not dwarf the embedding of a small page. The batch is then
+embedded in groups of about `GROUP_TEXTS` texts, and each group's vectors
+blobs are written (each with its fsync, or an S3 round trip) on a small
+thread pool while the next group is embedded; the last URL is a group of its
+own, so the one write nothing can hide is short. The cache writes run on the
+same pool. At ~2,000-2,800 chunks/s of raw embedding, these waits were a
+third of the step when they followed the embedding (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ ACTOR = "system:worker"
 _STALE = (errors.StaleVersion, errors.UrlRemoved, NotFound)
 # A batch's loads, blob writes and cache writes run here at once (each waits on I/O).
 _IO = ThreadPoolExecutor(4, thread_name_prefix="vectorize-io")
+# Chunks per embedder call within a batch: a group's vectors blobs are written
+# (fsync) while the next group is embedded, not all after the last.
+GROUP_TEXTS = 64
 
 
 class Job(NamedTuple):
@@ -74,6 +79,22 @@ class _Recorded(NamedTuple):
 class _Refused(NamedTuple):
     number: int
     model_id: str
+
+
+def groups(sizes: dict[int, int], limit: int = GROUP_TEXTS) -> list[list[int]]:
+    """Jobs (by number, with the count of texts each embeds) in order, cut into
+    groups of at least `limit` texts (the last may hold fewer). When there is
+    more than one group, the last job is a group of its own: its vectors blob
+    is written after the last embedding, where nothing hides the write."""
+    numbers = list(sizes)
+    if sum(sizes.values()) <= limit:
+        return [numbers] if numbers else []
+    cut: list[list[int]] = [[]]
+    for number in numbers[:-1]:
+        cut[-1].append(number)
+        if sum(sizes[n] for n in cut[-1]) >= limit:
+            cut.append([])
+    return [group for group in cut if group] + [numbers[-1:]]
 
 
 def _done(url: Url, model: str, version: int) -> Next | None:
@@ -111,23 +132,35 @@ class Vectorizer:
         return self.vectorize_many([Job(url_id, version, model_id)])[0]
 
     def vectorize_many(self, jobs: Sequence[Job]) -> list[Next]:
-        """Several URLs at once; one answer per job, in order."""
+        """Several URLs at once; one answer per job, in order.
+
+        The URLs are loaded in one query and the cache is asked once; then the
+        batch is embedded in groups (`groups`), each group's vectors blobs
+        written while the next is embedded; the commit waits for every blob.
+        """
         answers: dict[int, Next] = {}
         ready: dict[int, _Ready] = {}
         models: dict[uuid.UUID, str] = {}  # by project: each loaded once per batch
-        # The loads and text reads of a batch at once: each waits on a round trip.
-        prepared = _IO.map(lambda job: self._prepare(job, models), jobs)
-        for number, found in enumerate(prepared):
+        failures: dict[int, EmbeddingFailed] = {}
+        caching: list[Future[None]] = []  # cache writes, beside the blob writes
+        writes: dict[int, Future[BlobRef]] = {}  # vectors blobs, by job
+        known: dict[str, dict[str, Vectors]] = {}  # by model: the batch's vectors so far
+        urls = self.store.load_many(Url, [job.url_id for job in jobs])  # one query
+        # The text reads of a batch at once: each waits on a file (or an S3 round trip).
+        preparing = _IO.map(lambda job: self._prepare(job, urls, models), jobs)
+        for number, found in enumerate(preparing):
             if isinstance(found, Next):
                 answers[number] = found
             else:
                 ready[number] = found
-        known: dict[str, dict[str, Vectors]] = {}
-        failures: dict[int, EmbeddingFailed] = {}
-        caching: list[Future[None]] = []  # cache writes, beside the blob writes below
-        for model in {item.model_id for item in ready.values()}:
-            mine = [n for n, item in ready.items() if item.model_id == model]
-            known[model] = self._embed(model, mine, ready, failures, caching)
+        for model in dict.fromkeys(item.model_id for item in ready.values()):
+            hashes = {h for item in ready.values() if item.model_id == model for h in item.pieces}
+            known[model] = self.cache.get_many(model, list(hashes))
+        sizes = {  # texts each job has to embed
+            n: sum(h not in known[item.model_id] for h in item.pieces) for n, item in ready.items()
+        }
+        for group in groups(sizes):
+            self._embed_group(group, ready, known, failures, caching, writes)
         ctx = Context(ACTOR, uuid.uuid4().hex)
         changed: dict[int, Url] = {}  # by job: the URLs with an event to commit
         recorded: list[_Recorded | _Refused] = []
@@ -145,10 +178,8 @@ class Vectorizer:
             )
             changed[n] = item.url
             recorded.append(_Refused(n, item.model_id))
-        encoded = {n: vectors.encode(self._matrix(known, item)) for n, item in ready.items()}
-        refs = self._put_all(encoded)
         for n, item in ready.items():
-            version, model, ref = jobs[n].version, item.model_id, refs[n]
+            version, model, ref = jobs[n].version, item.model_id, writes[n].result()
             dims = self.embedders.get(model).dimensions
             digest = chunks_digest(item.chunking)
             item.url.record_vectors(ctx, version, model, dims, ref.key, digest)
@@ -162,10 +193,39 @@ class Vectorizer:
                 logger.warning("vector cache write failed: %s", write.exception())
         return [answers[n] for n in range(len(jobs))]
 
-    def _prepare(self, job: Job, models: dict[uuid.UUID, str]) -> _Ready | Next:
+    def _embed_group(
+        self,
+        group: list[int],
+        ready: dict[int, _Ready],
+        known: dict[str, dict[str, Vectors]],
+        failures: dict[int, EmbeddingFailed],
+        caching: list[Future[None]],
+        writes: dict[int, Future[BlobRef]],
+    ) -> None:
+        """Embed a group of jobs (per model) and start writing their vectors blobs
+        on the I/O pool: each write waits on its fsync (or an S3 round trip)."""
+        for model in dict.fromkeys(ready[n].model_id for n in group):
+            mine = [n for n in group if ready[n].model_id == model]
+            down = [f for n, f in failures.items() if f.transient and ready[n].model_id == model]
+            if down:  # throttled or out a moment ago: the batch's other groups wait too
+                failures.update(dict.fromkeys(mine, down[0]))
+                continue
+            ours = known.setdefault(model, {})
+            ours.update(self._embed(model, mine, ready, ours, failures, caching))
+            for n in mine:
+                if n not in failures:
+                    matrix = self._matrix(ours, ready[n])
+                    writes[n] = _IO.submit(self._put_vectors, matrix)
+
+    def _put_vectors(self, matrix: Vectors) -> BlobRef:
+        return self.blobs.put(vectors.encode(matrix), kind=vectors.KIND)
+
+    def _prepare(
+        self, job: Job, urls: dict[uuid.UUID, Url], models: dict[uuid.UUID, str]
+    ) -> _Ready | Next:
         """What the job embeds (its model decided), or the answer already."""
         try:
-            url = self.store.load(Url, job.url_id)
+            url = urls[job.url_id]
             if not url.is_live or job.version != url.current_version:
                 return Next(STALE, reason="StaleVersion")
             chunking = url.chunkings.get(job.version)
@@ -181,7 +241,7 @@ class Vectorizer:
             if done is not None:
                 return done
             text = self.blobs.get(url.texts[job.version].text_key).decode("utf-8", "surrogatepass")
-        except NotFound:
+        except (KeyError, NotFound):  # the URL (or its project) is not there
             return Next(STALE, reason="NotFound")
         except BlobNotFound:
             logger.error("text blob missing for %s v%s", job.url_id, job.version)
@@ -189,32 +249,27 @@ class Vectorizer:
         pieces = {c.text_hash: text[c.start : c.end] for c in chunking.chunks}
         return _Ready(url, model, chunking, pieces)
 
-    def _matrix(self, known: dict[str, dict[str, Vectors]], item: _Ready) -> Vectors:
-        """The URL's vectors, one row per chunk in chunk order."""
-        rows = [known[item.model_id][c.text_hash] for c in item.chunking.chunks]
+    def _matrix(self, known: dict[str, Vectors], item: _Ready) -> Vectors:
+        """The URL's vectors (`known`: its model's, by text hash), one row per chunk."""
+        rows = [known[c.text_hash] for c in item.chunking.chunks]
         if rows:
             return np.stack(rows)
         return np.zeros((0, self.embedders.get(item.model_id).dimensions), dtype=np.float32)
-
-    def _put_all(self, encoded: dict[int, bytes]) -> dict[int, BlobRef]:
-        """The vectors blobs of a batch, written at once: each write waits on its
-        fsync (or an S3 round trip), one after another 0.8 ms apiece."""
-        numbers = list(encoded)
-        written = _IO.map(lambda n: self.blobs.put(encoded[n], kind=vectors.KIND), numbers)
-        return dict(zip(numbers, written, strict=True))
 
     def _embed(
         self,
         model: str,
         mine: list[int],
         ready: dict[int, _Ready],
+        known: dict[str, Vectors],
         failures: dict[int, EmbeddingFailed],
         caching: list[Future[None]],
     ) -> dict[str, Vectors]:
-        """The vectors of the jobs `mine` (one model), by text hash. A batch the
-        model refuses is embedded again one URL at a time, so a URL whose text
-        it cannot take fails alone; the failures go to `failures`, by job."""
-        texts = {h: t for n in mine for h, t in ready[n].pieces.items()}
+        """The vectors of the jobs `mine` (one model) that `known` lacks, by text
+        hash. A batch the model refuses is embedded again one URL at a time, so
+        a URL whose text it cannot take fails alone; the failures go to
+        `failures`, by job."""
+        texts = {h: t for n in mine for h, t in ready[n].pieces.items() if h not in known}
         try:
             return self._vectors_of(model, texts, caching)
         except EmbeddingFailed as failure:
@@ -222,14 +277,15 @@ class Vectorizer:
             if failure.transient or len(mine) == 1:
                 failures.update(dict.fromkeys(mine, failure))
                 return {}
-        known: dict[str, Vectors] = {}
+        found: dict[str, Vectors] = {}
         for n in mine:
+            alone = {h: t for h, t in ready[n].pieces.items() if h not in known}
             try:
-                known.update(self._vectors_of(model, ready[n].pieces, caching))
-            except EmbeddingFailed as alone:
-                logger.warning("embedding with %s failed for one URL: %s", model, alone.reason)
-                failures[n] = alone
-        return known
+                found.update(self._vectors_of(model, alone, caching))
+            except EmbeddingFailed as refused:
+                logger.warning("embedding with %s failed for one URL: %s", model, refused.reason)
+                failures[n] = refused
+        return found
 
     def _commit(
         self,
@@ -272,17 +328,17 @@ class Vectorizer:
     def _vectors_of(
         self, model_id: str, texts: dict[str, str], caching: list[Future[None]]
     ) -> dict[str, Vectors]:
-        """Vectors of texts by hash: from the cache, the rest embedded in batches and
+        """Vectors of texts (the cache lacks them) by hash, embedded in batches and
         cached (the cache writes run on the I/O pool; `caching` collects them)."""
-        known = self.cache.get_many(model_id, list(texts))
-        missing = [h for h in texts if h not in known]
+        found: dict[str, Vectors] = {}
+        hashes = list(texts)
         embedder = self.embedders.get(model_id)
-        for start in range(0, len(missing), self.batch_size):
-            batch = missing[start : start + self.batch_size]
+        for start in range(0, len(hashes), self.batch_size):
+            batch = hashes[start : start + self.batch_size]
             matrix = embedder.embed([texts[h] for h in batch])
             if matrix.shape != (len(batch), embedder.dimensions):
                 raise EmbeddingFailed(f"{model_id}: {matrix.shape} vectors", transient=False)
             fresh = dict(zip(batch, matrix, strict=True))
             caching.append(_IO.submit(self.cache.put_many, model_id, fresh))
-            known.update(fresh)
-        return known
+            found.update(fresh)
+        return found

@@ -27,6 +27,11 @@ class MemoryRecorder(POPOApplicationRecorder):
         self.keys: dict[UUID, tuple[str, records.ApiKeyRow]] = {}
         self.links: dict[int, bytes] = {}
 
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """As the Postgres recorder's: several aggregates' events, by originator."""
+        found = {i: list(self.select_events(i)) for i in dict.fromkeys(originator_ids)}
+        return {i: events for i, events in found.items() if events}
+
     def _insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:

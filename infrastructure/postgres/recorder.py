@@ -25,6 +25,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import IntegrityError, StoredEvent
@@ -96,6 +97,33 @@ class TrawlRecorder(side_tables.SideTableReads, chain.AuditReads, PostgresApplic
         if self.chained:  # one statement writes the events and their links
             insert = SQL("WITH e AS ({}) {}").format(insert, SQL(chain.INSERT))
         self._insert = insert.as_string()
+        self._select_many = (
+            SQL(
+                "SELECT originator_id, originator_version, topic, state FROM {}"
+                " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+            )
+            .format(Identifier(self.events_table_name))
+            .as_string()
+        )
+
+    # -- reading ---------------------------------------------------------------
+
+    def select_events_of(self, originator_ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """The stored events of several aggregates in one query, by originator,
+        each in version order (an aggregate without events is absent)."""
+        found: dict[UUID, list[StoredEvent]] = {}
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self._select_many, (list(originator_ids),), prepare=True)
+            for row in curs.fetchall():
+                found.setdefault(row["originator_id"], []).append(
+                    StoredEvent(
+                        originator_id=row["originator_id"],
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=bytes(row["state"]),
+                    )
+                )
+        return found
 
     # -- writing ---------------------------------------------------------------
 

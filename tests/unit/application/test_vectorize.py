@@ -24,7 +24,7 @@ from application.urls.pipeline import (
 )
 from application.vectorization import vectors
 from application.vectorization.ports import EmbeddingFailed, Vectors
-from application.vectorization.vectorize import Job, Vectorizer
+from application.vectorization.vectorize import Job, Vectorizer, groups
 from domain.chunks.splitter import ChunkSettings
 from domain.common import Context
 from domain.urls.aggregate import Url
@@ -148,7 +148,7 @@ def test_vectors_of_other_chunks_are_refused(store: TrawlStore) -> None:
         url.record_vectors(Context.system("test"), version, MODEL, 256, "vectors/x", "0" * 32)
 
 
-def test_urls_vectorized_together_share_one_embedder_batch(store: TrawlStore) -> None:
+def test_urls_vectorized_together_embed_each_text_once(store: TrawlStore) -> None:
     blobs, embedder = MemoryBlobs(), HashingEmbedder()
     step = Vectorizer(store, blobs, StaticEmbedders(embedder), MemoryVectorCache())
     first, second = (
@@ -255,3 +255,47 @@ def test_vectors_after_a_refusal_make_the_url_vectorized_again(store: TrawlStore
 
     url = store.load(Url, url_id)
     assert url.status == VECTORIZED and url.last_error is None and url.refused_by is None
+
+
+def test_a_batch_is_embedded_in_groups_and_its_last_url_alone() -> None:
+    # about 64 texts a group, in job order; past one group the last job is alone
+    assert groups({0: 30, 1: 40, 2: 10, 3: 70, 4: 5, 5: 12}, limit=64) == [[0, 1], [2, 3], [4], [5]]
+    assert groups({0: 30, 1: 20}, limit=64) == [[0, 1]]  # one group: nothing to hide
+    assert groups({0: 70, 1: 1}, limit=64) == [[0], [1]]
+    assert groups({}, limit=64) == []
+
+
+def test_a_large_batch_embeds_every_text_once_in_several_calls(store: TrawlStore) -> None:
+    blobs, embedder = MemoryBlobs(), HashingEmbedder()
+    step = Vectorizer(store, blobs, StaticEmbedders(embedder), MemoryVectorCache())
+    jobs = []
+    for n in range(20):  # 5 chunks each
+        url_id = added_url(store, f"https://example.org/{n}")
+        jobs.append(Job(url_id, chunked(store, blobs, article(seed=str(n)), url_id), MODEL))
+    texts = {
+        c.text_hash
+        for job in jobs
+        for c in store.load(Url, job.url_id).chunkings[job.version].chunks
+    }
+
+    assert step.vectorize_many(jobs) == [Next(DONE, 1)] * len(jobs)
+
+    assert len(embedder.calls) > 2 and sum(embedder.calls) == len(texts) > 64
+    for job in jobs:
+        held = store.load(Url, job.url_id).vectors_for(MODEL)
+        assert held is not None and vectors.decode(blobs.get(held.vectors_key)).shape[0] > 0
+
+
+def test_load_many_reads_several_urls_as_load_does(store: TrawlStore) -> None:
+    ids = [added_url(store, f"https://example.org/{n}") for n in range(3)]
+    schedule(store, ids[1])
+    project = ensure_project(store)
+
+    found = store.load_many(Url, [*ids, uuid.uuid4(), project.id])
+
+    assert list(found) == ids  # the unknown id and the project are absent
+    for url_id in ids:
+        one = store.load(Url, url_id)
+        assert (found[url_id].version, found[url_id].url) == (one.version, one.url)
+    with pytest.raises(ValueError, match="snapshotted"):
+        store.load_many(type(project), [project.id])

@@ -9,6 +9,7 @@ from eventsourcing.persistence import IntegrityError
 from application.store import CommandResult
 from domain.common import Context
 from domain.projects.aggregate import Project
+from domain.urls.aggregate import Url
 from domain.users import errors as users_errors
 from infrastructure.postgres.recorder import TrawlRecorder
 from interfaces.bootstrap import Trawl
@@ -242,3 +243,20 @@ def test_without_group_commit_concurrent_writers_still_succeed(url: str, tmp_pat
 
     assert failures(results) == []
     assert len({r.position for r in results}) == 10
+
+
+def test_load_many_reads_several_aggregates_in_one_query(trawl: Trawl) -> None:
+    owner = new_caller()
+    project = trawl.projects.create(owner, "Many").id
+    added = trawl.urls.add_many(owner, project, [f"https://example.org/{n}" for n in range(3)])
+    ids = [uuid.UUID(item["id"]) for item in added.extra["items"]]
+
+    found = trawl.store.load_many(Url, [*reversed(ids), uuid.uuid4(), project])
+
+    assert set(found) == set(ids)  # the unknown id and the project are absent
+    for url_id in ids:
+        one = trawl.store.load(Url, url_id)
+        assert (found[url_id].version, found[url_id].url) == (one.version, one.url)
+    stored = recorder_of(trawl).select_events_of(ids)
+    first = trawl.store.load(Url, ids[0])
+    assert [e.originator_version for e in stored[ids[0]]] == list(range(1, first.version + 1))
