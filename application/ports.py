@@ -337,10 +337,14 @@ class JobQueue(Protocol):
         lease_seconds: float,
         limit: int = 1,
         per_host_limit: int | None = None,
+        linger_seconds: float | None = None,
     ) -> list[Lease]:
         """Lease up to `limit` due jobs of `kind`; never one another worker holds.
 
         With `per_host_limit`, no host gets more live leases of this kind than that.
+        With `linger_seconds`, none are leased until `limit` are due or the
+        oldest due one has waited that long (a batch fills up under load; a
+        lone job waits no longer than that).
         """
         ...
 

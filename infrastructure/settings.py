@@ -85,6 +85,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     per_host_concurrency: Annotated[
         int, _doc("Fetches of one host running at once, over all workers."), msgspec.Meta(ge=1)
     ] = 2
+    vectorize_linger_seconds: Annotated[
+        float,
+        _doc(
+            "Longest a chunked URL waits for 15 more to embed and record with it"
+            " (a batch fills under load; 0 = claim at once)."
+        ),
+        msgspec.Meta(ge=0, le=60),
+    ] = 1.0
     fetch_allow_private_networks: Annotated[
         bool, _doc("Let the fetcher reach private, loopback and link-local addresses.")
     ] = False

@@ -470,6 +470,7 @@ def _wire_ingestion(
         per_host_limit=settings.per_host_concurrency,
         wake=doorbell.new_bell(),
         vectorizer=vectorizer,
+        vectorize_linger=settings.vectorize_linger_seconds or None,
     )
     if isinstance(extractor, PooledExtractor):
         trawl._closers.append(extractor.close)

@@ -68,6 +68,7 @@ class Worker:
         wake: Bell | None = None,
         vectorizer: Vectorizer | None = None,
         vectorize_batch: int = 16,
+        vectorize_linger: float | None = None,
     ) -> None:
         self.wake = wake or Bell()  # rung: jobs of some kind may have arrived
         self.queue = queue
@@ -80,13 +81,24 @@ class Worker:
         self.per_host_limit = per_host_limit  # for fetch jobs: politeness per host
         self.vectorizer = vectorizer
         self.vectorize_batch = vectorize_batch  # URLs embedded and recorded together
+        # Seconds a vectorize job may wait for its batch to fill: under load, jobs
+        # claimed one by one as they came cost a claim, an embedder call, a
+        # commit each (docs/benchmarks.md). None: claimed at once.
+        self.vectorize_linger = vectorize_linger
 
     def run_once(self, kind: str) -> bool:
         """Claim and run one job of `kind`; False when none was due."""
         per_host = self.per_host_limit if kind == FETCH else None
-        limit = self.vectorize_batch if kind == VECTORIZE else 1
+        limit, linger = (
+            (self.vectorize_batch, self.vectorize_linger) if kind == VECTORIZE else (1, None)
+        )
         leases = self.queue.claim(
-            kind, self.owner, self.lease_seconds, limit=limit, per_host_limit=per_host
+            kind,
+            self.owner,
+            self.lease_seconds,
+            limit=limit,
+            per_host_limit=per_host,
+            linger_seconds=linger,
         )
         if not leases:
             return False

@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+# pyarrow imports numpy.ma the first time it converts a numpy array: 86 ms with
+# the GIL held (~0.4 s on a busy machine), which stalled every thread of the
+# process at its first indexed URL. Imported with the projector instead.
+import numpy.ma  # noqa: F401
 import pyarrow as pa  # type: ignore[import-untyped]
 from eventsourcing.persistence import Notification
 

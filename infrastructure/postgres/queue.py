@@ -84,6 +84,12 @@ _PER_HOST_RANKED = (
     " WHERE r.host IS NULL OR r.rank + coalesce(busy.n, 0) <= %(per_host)s), "
 )
 _PER_HOST = " AND j.id = ANY(ARRAY(SELECT id FROM eligible))"
+# A batch claim that lingers: nothing is taken until `limit` jobs are due or the
+# oldest due one has waited `linger` seconds (evaluated once per claim).
+_LINGER = (
+    " AND (SELECT count(*) >= %(limit)s OR min(due_at) <= now() - make_interval(secs => %(linger)s)"
+    " FROM trawl_jobs WHERE kind = %(kind)s AND due_at <= now())"
+)
 
 
 def _when(not_before: datetime | timedelta | None) -> dict[str, Any]:
@@ -216,12 +222,18 @@ class PostgresJobQueue:
         lease_seconds: float,
         limit: int = 1,
         per_host_limit: int | None = None,
+        linger_seconds: float | None = None,
     ) -> list[Lease]:
         if lease_seconds <= 0 or limit < 1 or (per_host_limit is not None and per_host_limit < 1):
             raise ValueError("lease_seconds, limit and per_host_limit must be positive")
+        if linger_seconds is not None and (linger_seconds < 0 or per_host_limit is not None):
+            raise ValueError("linger_seconds must be >= 0, and not with per_host_limit")
         params = {"kind": kind, "owner": owner, "lease": lease_seconds, "limit": limit}
         with self._transaction() as curs:
-            if per_host_limit is None:
+            if linger_seconds is not None:
+                lingering = _CLAIM.format(ranked="", eligible=_LINGER)
+                curs.execute(lingering, params | {"linger": linger_seconds})
+            elif per_host_limit is None:
                 curs.execute(_CLAIM.format(ranked="", eligible=""), params)
             else:
                 # Serialize this kind's per-host claims: each sees the others' leases.

@@ -110,3 +110,22 @@ def test_job_reports_attempts_next_attempt_and_holder(queue: PostgresJobQueue) -
         "example.org",
         lease.leased_until,
     )
+
+
+def test_a_lingering_batch_claim_waits_for_a_full_batch_or_its_oldest_job(
+    queue: PostgresJobQueue, url: str
+) -> None:
+    first = queue.enqueue("vectorize", uuid.uuid4(), {})
+    queue.enqueue("vectorize", uuid.uuid4(), {})
+
+    # two due, four wanted, the oldest too young: the batch keeps filling
+    assert queue.claim("vectorize", "w", 30, limit=4, linger_seconds=60) == []
+    # a full batch goes at once
+    assert len(queue.claim("vectorize", "w", 30, limit=2, linger_seconds=60)) == 2
+    queue.enqueue("vectorize", uuid.uuid4(), {})
+    assert queue.claim("vectorize", "w", 30, limit=4, linger_seconds=60) == []
+    # the oldest due job has waited long enough: whatever is due goes
+    leases = eventually(lambda: queue.claim("vectorize", "w", 30, limit=4, linger_seconds=0.3))
+    assert len(leases) == 1 and leases[0].job_id != first
+    with pytest.raises(ValueError, match="linger"):
+        queue.claim("fetch", "w", 30, per_host_limit=2, linger_seconds=1)
