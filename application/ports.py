@@ -344,7 +344,7 @@ class JobQueue(Protocol):
         With `per_host_limit`, no host gets more live leases of this kind than that.
         With `linger_seconds`, none are leased until `limit` are due or the
         oldest due one has waited that long (a batch fills up under load; a
-        lone job waits no longer than that).
+        lone job is leased by the first claim after that).
         """
         ...
 

@@ -23,6 +23,7 @@ rate (target: ingestion >= 0.8x).
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -41,6 +42,8 @@ from domain.chunks.splitter import ChunkSettings, split
 from infrastructure.extraction.trafilatura import TrafilaturaExtractor
 from infrastructure.settings import Settings
 from interfaces.bootstrap import bootstrap
+
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per fetch otherwise
 
 HOSTS = ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5")
 TARGET = 0.8

@@ -88,8 +88,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     vectorize_linger_seconds: Annotated[
         float,
         _doc(
-            "Longest a chunked URL waits for 15 more to embed and record with it"
-            " (a batch fills under load; 0 = claim at once)."
+            "How long a vectorize job waits for a full batch (16) to embed and record"
+            " with; then the next claim takes it (0 = claim at once)."
         ),
         msgspec.Meta(ge=0, le=60),
     ] = 1.0

@@ -81,9 +81,10 @@ class Worker:
         self.per_host_limit = per_host_limit  # for fetch jobs: politeness per host
         self.vectorizer = vectorizer
         self.vectorize_batch = vectorize_batch  # URLs embedded and recorded together
-        # Seconds a vectorize job may wait for its batch to fill: under load, jobs
-        # claimed one by one as they came cost a claim, an embedder call, a
-        # commit each (docs/benchmarks.md). None: claimed at once.
+        # Seconds a vectorize job waits for its batch to fill (then the next
+        # claim takes it, ~0.5 s later when idle): under load, jobs claimed one
+        # by one as they came cost a claim, an embedder call, a commit each
+        # (docs/benchmarks.md). None: claimed at once.
         self.vectorize_linger = vectorize_linger
 
     def run_once(self, kind: str) -> bool:

@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 VECTORIZE = "vectorize"
 ACTOR = "system:worker"
 _STALE = (errors.StaleVersion, errors.UrlRemoved, NotFound)
-# A batch's loads, blob writes and cache writes run here at once (each waits on I/O).
+# A batch's text reads, blob writes and cache writes run here (each waits on I/O).
 _IO = ThreadPoolExecutor(4, thread_name_prefix="vectorize-io")
 # Chunks per embedder call within a batch: a group's vectors blobs are written
 # (fsync) while the next group is embedded, not all after the last.
@@ -83,9 +83,10 @@ class _Refused(NamedTuple):
 
 def groups(sizes: dict[int, int], limit: int = GROUP_TEXTS) -> list[list[int]]:
     """Jobs (by number, with the count of texts each embeds) in order, cut into
-    groups of at least `limit` texts (the last may hold fewer). When there is
-    more than one group, the last job is a group of its own: its vectors blob
-    is written after the last embedding, where nothing hides the write."""
+    groups of at least `limit` texts, but for the last two, which may hold
+    fewer: when there is more than one group, the last job is a group of its
+    own, as its vectors blob is written after the last embedding, where
+    nothing hides the write."""
     numbers = list(sizes)
     if sum(sizes.values()) <= limit:
         return [numbers] if numbers else []
@@ -147,7 +148,7 @@ class Vectorizer:
         known: dict[str, dict[str, Vectors]] = {}  # by model: the batch's vectors so far
         urls = self.store.load_many(Url, [job.url_id for job in jobs])  # one query
         # The text reads of a batch at once: each waits on a file (or an S3 round trip).
-        preparing = _IO.map(lambda job: self._prepare(job, urls, models), jobs)
+        preparing = _IO.map(lambda job: self._prepare(job, urls.get(job.url_id), models), jobs)
         for number, found in enumerate(preparing):
             if isinstance(found, Next):
                 answers[number] = found
@@ -162,7 +163,27 @@ class Vectorizer:
         for group in groups(sizes):
             self._embed_group(group, ready, known, failures, caching, writes)
         ctx = Context(ACTOR, uuid.uuid4().hex)
-        changed: dict[int, Url] = {}  # by job: the URLs with an event to commit
+        changed, recorded = self._record(ctx, jobs, ready, failures, writes, answers)
+        if recorded:
+            self._commit(list(changed.values()), jobs, recorded, ctx, answers)
+        for write in caching:
+            if write.exception() is not None:  # a cache: the next embed of the text pays
+                logger.warning("vector cache write failed: %s", write.exception())
+        return [answers[n] for n in range(len(jobs))]
+
+    def _record(
+        self,
+        ctx: Context,
+        jobs: Sequence[Job],
+        ready: dict[int, _Ready],
+        failures: dict[int, EmbeddingFailed],
+        writes: dict[int, Future[BlobRef]],
+        answers: dict[int, Next],
+    ) -> tuple[dict[int, Url], list[_Recorded | _Refused]]:
+        """Record each job's outcome on its Url (answers go to `answers`): the
+        URLs with an event to commit, by job, and what was recorded. The same
+        job twice in a batch shares one Url (one load) and is recorded once."""
+        changed: dict[int, Url] = {}
         recorded: list[_Recorded | _Refused] = []
         for n, failure in failures.items():
             item = ready.pop(n)
@@ -173,6 +194,8 @@ class Vectorizer:
             answers[n] = Next(FAILED, jobs[n].version, reason=EMBEDDING_FAILED)
             if item.url.vectors_for(item.model_id) is not None:
                 continue  # vectors it holds already (a re-record that found the cache empty)
+            if item.url.refusing_model == item.model_id:
+                continue  # recorded for the same job earlier in the batch
             item.url.record_vectorization_failure(
                 ctx, jobs[n].version, item.model_id, EMBEDDING_FAILED
             )
@@ -180,18 +203,16 @@ class Vectorizer:
             recorded.append(_Refused(n, item.model_id))
         for n, item in ready.items():
             version, model, ref = jobs[n].version, item.model_id, writes[n].result()
+            done = _done(item.url, model, version)  # recorded earlier in the batch
+            answers[n] = done or Next(DONE, version)
+            if done is not None:
+                continue
             dims = self.embedders.get(model).dimensions
             digest = chunks_digest(item.chunking)
             item.url.record_vectors(ctx, version, model, dims, ref.key, digest)
             changed[n] = item.url
             recorded.append(_Recorded(n, model, ref.key, digest, dims))
-            answers[n] = Next(DONE, version)
-        if recorded:
-            self._commit(list(changed.values()), jobs, recorded, ctx, answers)
-        for write in caching:
-            if write.exception() is not None:  # a cache: the next embed of the text pays
-                logger.warning("vector cache write failed: %s", write.exception())
-        return [answers[n] for n in range(len(jobs))]
+        return changed, recorded
 
     def _embed_group(
         self,
@@ -206,12 +227,13 @@ class Vectorizer:
         on the I/O pool: each write waits on its fsync (or an S3 round trip)."""
         for model in dict.fromkeys(ready[n].model_id for n in group):
             mine = [n for n in group if ready[n].model_id == model]
-            down = [f for n, f in failures.items() if f.transient and ready[n].model_id == model]
-            if down:  # throttled or out a moment ago: the batch's other groups wait too
-                failures.update(dict.fromkeys(mine, down[0]))
-                continue
             ours = known.setdefault(model, {})
-            ours.update(self._embed(model, mine, ready, ours, failures, caching))
+            down = [f for n, f in failures.items() if f.transient and ready[n].model_id == model]
+            if down:  # throttled or out a moment ago: the batch's later groups wait too
+                lacking = [n for n in mine if any(h not in ours for h in ready[n].pieces)]
+                failures.update(dict.fromkeys(lacking, down[0]))
+            else:
+                ours.update(self._embed(model, mine, ready, ours, failures, caching))
             for n in mine:
                 if n not in failures:
                     matrix = self._matrix(ours, ready[n])
@@ -220,12 +242,11 @@ class Vectorizer:
     def _put_vectors(self, matrix: Vectors) -> BlobRef:
         return self.blobs.put(vectors.encode(matrix), kind=vectors.KIND)
 
-    def _prepare(
-        self, job: Job, urls: dict[uuid.UUID, Url], models: dict[uuid.UUID, str]
-    ) -> _Ready | Next:
+    def _prepare(self, job: Job, url: Url | None, models: dict[uuid.UUID, str]) -> _Ready | Next:
         """What the job embeds (its model decided), or the answer already."""
         try:
-            url = urls[job.url_id]
+            if url is None:
+                raise NotFound("url not found")
             if not url.is_live or job.version != url.current_version:
                 return Next(STALE, reason="StaleVersion")
             chunking = url.chunkings.get(job.version)
@@ -241,7 +262,7 @@ class Vectorizer:
             if done is not None:
                 return done
             text = self.blobs.get(url.texts[job.version].text_key).decode("utf-8", "surrogatepass")
-        except (KeyError, NotFound):  # the URL (or its project) is not there
+        except NotFound:  # the URL or its project
             return Next(STALE, reason="NotFound")
         except BlobNotFound:
             logger.error("text blob missing for %s v%s", job.url_id, job.version)
@@ -274,17 +295,21 @@ class Vectorizer:
             return self._vectors_of(model, texts, caching)
         except EmbeddingFailed as failure:
             logger.warning("embedding with %s failed: %s", model, failure.reason)
-            if failure.transient or len(mine) == 1:
-                failures.update(dict.fromkeys(mine, failure))
+            lacking = [n for n in mine if any(h in texts for h in ready[n].pieces)]
+            if failure.transient or len(lacking) == 1:
+                failures.update(dict.fromkeys(lacking, failure))
                 return {}
         found: dict[str, Vectors] = {}
-        for n in mine:
-            alone = {h: t for h, t in ready[n].pieces.items() if h not in known}
+        for number, n in enumerate(lacking):
+            alone = {h: t for h, t in ready[n].pieces.items() if h in texts and h not in found}
             try:
                 found.update(self._vectors_of(model, alone, caching))
             except EmbeddingFailed as refused:
                 logger.warning("embedding with %s failed for one URL: %s", model, refused.reason)
                 failures[n] = refused
+                if refused.transient:  # an outage now: the rest wait too
+                    failures.update(dict.fromkeys(lacking[number + 1 :], refused))
+                    break
         return found
 
     def _commit(

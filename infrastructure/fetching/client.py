@@ -15,9 +15,6 @@ from infrastructure.fetching.pinning import PinnedBackend, PinnedTransport
 from infrastructure.fetching.resolver import Resolver, resolve_checked
 
 logger = logging.getLogger(__name__)
-# httpx logs every request at INFO with its whole URL, whose query may hold a
-# token, one line per page fetched: warnings and errors only.
-logging.getLogger("httpx").setLevel(logging.WARNING)
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 

@@ -84,11 +84,20 @@ _PER_HOST_RANKED = (
     " WHERE r.host IS NULL OR r.rank + coalesce(busy.n, 0) <= %(per_host)s), "
 )
 _PER_HOST = " AND j.id = ANY(ARRAY(SELECT id FROM eligible))"
-# A batch claim that lingers: nothing is taken until `limit` jobs are due or the
-# oldest due one has waited `linger` seconds (evaluated once per claim).
+# A batch claim that lingers: the rows this claim locked are taken only when
+# they are `limit` many or the oldest has waited `linger` seconds; a claim
+# never takes the young rest that another claim in flight left (SKIP LOCKED).
 _LINGER = (
-    " AND (SELECT count(*) >= %(limit)s OR min(due_at) <= now() - make_interval(secs => %(linger)s)"
-    " FROM trawl_jobs WHERE kind = %(kind)s AND due_at <= now())"
+    "WITH picked AS (SELECT j.id, j.due_at FROM trawl_jobs j"
+    " WHERE j.kind = %(kind)s AND j.due_at <= now() ORDER BY j.due_at, j.id"
+    " LIMIT %(limit)s FOR UPDATE OF j SKIP LOCKED),"
+    " go AS (SELECT count(*) >= %(limit)s"
+    " OR min(due_at) <= now() - make_interval(secs => %(linger)s) AS ok FROM picked)"
+    " UPDATE trawl_jobs SET lease_id = gen_random_uuid(), lease_owner = %(owner)s,"
+    " leased_until = now() + make_interval(secs => %(lease)s), attempts = attempts + 1,"
+    " rerun = false, updated_at = now() FROM picked, go"
+    " WHERE go.ok AND trawl_jobs.id = picked.id"
+    f" RETURNING {', '.join('trawl_jobs.' + c for c in _LEASE_COLUMNS.split(', '))}"
 )
 
 
@@ -231,8 +240,7 @@ class PostgresJobQueue:
         params = {"kind": kind, "owner": owner, "lease": lease_seconds, "limit": limit}
         with self._transaction() as curs:
             if linger_seconds is not None:
-                lingering = _CLAIM.format(ranked="", eligible=_LINGER)
-                curs.execute(lingering, params | {"linger": linger_seconds})
+                curs.execute(_LINGER, params | {"linger": linger_seconds})
             elif per_host_limit is None:
                 curs.execute(_CLAIM.format(ranked="", eligible=""), params)
             else:

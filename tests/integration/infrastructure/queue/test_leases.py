@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 
+import psycopg
 import pytest
 
 from infrastructure.postgres.queue import PostgresJobQueue
@@ -115,17 +117,37 @@ def test_job_reports_attempts_next_attempt_and_holder(queue: PostgresJobQueue) -
 def test_a_lingering_batch_claim_waits_for_a_full_batch_or_its_oldest_job(
     queue: PostgresJobQueue, url: str
 ) -> None:
-    first = queue.enqueue("vectorize", uuid.uuid4(), {})
+    queue.enqueue("vectorize", uuid.uuid4(), {})
     queue.enqueue("vectorize", uuid.uuid4(), {})
 
     # two due, four wanted, the oldest too young: the batch keeps filling
     assert queue.claim("vectorize", "w", 30, limit=4, linger_seconds=60) == []
     # a full batch goes at once
     assert len(queue.claim("vectorize", "w", 30, limit=2, linger_seconds=60)) == 2
-    queue.enqueue("vectorize", uuid.uuid4(), {})
+    old = queue.enqueue("vectorize", uuid.uuid4(), {})
     assert queue.claim("vectorize", "w", 30, limit=4, linger_seconds=60) == []
-    # the oldest due job has waited long enough: whatever is due goes
-    leases = eventually(lambda: queue.claim("vectorize", "w", 30, limit=4, linger_seconds=0.3))
-    assert len(leases) == 1 and leases[0].job_id != first
+    time.sleep(0.4)
+    young = queue.enqueue("vectorize", uuid.uuid4(), {})
+    later = queue.enqueue("vectorize", uuid.uuid4(), {}, timedelta(hours=1))  # not due
+    # the oldest due job has waited long enough: it goes with the young one
+    leases = queue.claim("vectorize", "w", 30, limit=4, linger_seconds=0.3)
+    assert {lease.job_id for lease in leases} == {old, young}
+    assert later not in {lease.job_id for lease in leases}
     with pytest.raises(ValueError, match="linger"):
         queue.claim("fetch", "w", 30, per_host_limit=2, linger_seconds=1)
+
+
+def test_a_lingering_claim_leaves_the_young_rest_to_no_one(new_queue: NewQueue, url: str) -> None:
+    """Two workers claim at once: the one that found a full batch takes it, the
+    other does not take the young jobs left over (they keep filling a batch)."""
+    first, second = new_queue(), new_queue()
+    for _ in range(6):
+        first.enqueue("vectorize", uuid.uuid4(), {})
+    with psycopg.connect(url) as holder:  # a claim in flight holds four rows
+        locked = holder.execute(
+            "SELECT id FROM trawl_jobs WHERE kind = 'vectorize' ORDER BY due_at, id LIMIT 4"
+            " FOR UPDATE"
+        ).fetchall()
+        assert len(locked) == 4
+        assert second.claim("vectorize", "w2", 30, limit=4, linger_seconds=60) == []
+    assert len(second.claim("vectorize", "w2", 30, limit=4, linger_seconds=60)) == 4
