@@ -42,6 +42,7 @@ from domain.urls.aggregate import Url
 from infrastructure.lancedb import tables as lance
 from infrastructure.lancedb.batch import Pending, indexed_write, notification, park, url_rows
 from infrastructure.postgres import search_state, search_switch, views
+from infrastructure.postgres.listening import listener
 from infrastructure.postgres.projector import lock_id
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ class SearchProjector:
         commits the build beside the merges). Compaction stays here, between
         this writer's own commits, where it cannot lose a commit race."""
         channel = self.store.recorder.channel_name  # type: ignore[attr-defined]
-        with self.datastore.get_connection() as listening:
+        with listener(self.datastore) as listening:
             listening.execute(SQL("LISTEN {}").format(Identifier(channel)))
             while not stop.is_set():
                 try:

@@ -17,6 +17,7 @@ from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL, Identifier
 
 from infrastructure.postgres import views
+from infrastructure.postgres.listening import listener
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ class PositionWatcher:
     def _listen(self) -> None:
         while not self._stop.is_set():
             try:
-                with self.datastore.get_connection() as conn:
+                with listener(self.datastore) as conn:
                     for channel in (views.CHANNEL, *self._channels):
                         conn.execute(SQL("LISTEN {}").format(Identifier(channel)))
                     self._reload()  # anything committed before LISTEN took effect

@@ -29,6 +29,7 @@ from application.projections.base import Projection
 from application.store import TrawlStore
 from infrastructure.postgres import bulk, read_ahead, views
 from infrastructure.postgres.batches import Decoded, lock_id, run_together
+from infrastructure.postgres.listening import listener
 from infrastructure.postgres.row_cache import RowCache
 
 # lock_id: where other views import it
@@ -263,7 +264,7 @@ def follow(
     instead of one transaction each; when idle it applies at once, so
     read-your-writes stays fast. A `lag` lingers that long on every wake-up.
     """
-    with target.datastore.get_connection() as conn:
+    with listener(target.datastore) as conn:
         conn.execute(SQL("LISTEN {}").format(Identifier(target.channel)))
         last_batch = 0.0
         while not stop.is_set():

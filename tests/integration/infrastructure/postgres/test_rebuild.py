@@ -9,6 +9,7 @@ from infrastructure.postgres import rebuild as rebuild_module
 from infrastructure.postgres.projector import Projector
 from infrastructure.postgres.projects_view import PostgresProjectsView
 from infrastructure.postgres.rebuild import rebuild, rebuild_all
+from infrastructure.postgres.recorder import TrawlRecorder
 from interfaces.bootstrap import Trawl
 from tests.integration.infrastructure.postgres.helpers import (
     execute,
@@ -17,6 +18,7 @@ from tests.integration.infrastructure.postgres.helpers import (
     projector,
     query,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -178,12 +180,16 @@ def test_a_rebuild_beside_a_live_projector_and_writers_loses_nothing(trawl: Traw
     owner = new_caller()
     ids = set(history(trawl, owner))
     stop = threading.Event()
+    errors: list[BaseException] = []
 
     def write() -> None:
         n = 0
-        while not stop.is_set() or n < 3:
-            ids.add(trawl.projects.create(owner, f"Meanwhile {n}").id)
-            n += 1
+        try:
+            while not stop.is_set() or n < 3:
+                ids.add(trawl.projects.create(owner, f"Meanwhile {n}").id)
+                n += 1
+        except BaseException as error:  # e.g. no pool connection in time: reported below
+            errors.append(error)
 
     with following(trawl):
         writer = threading.Thread(target=write)
@@ -196,6 +202,7 @@ def test_a_rebuild_beside_a_live_projector_and_writers_loses_nothing(trawl: Traw
             writer.join()
         assert trawl.positions.wait(trawl.views, trawl.store.head(), timeout=10)
 
+    assert errors == []  # every command went through while the views were rebuilt
     view = PostgresProjectsView(projector(trawl).datastore)
     assert {p.id for p in view.visible_to(owner.principal_key, 1000, None)} == ids
 
@@ -225,3 +232,24 @@ def test_a_rebuild_whose_rows_overflow_memory_writes_them_as_it_goes(
 
     assert rows(url, "access_grants", "project_id, principal") == live_rows
     assert len(live_rows) == 11  # the last project was deleted
+
+
+def test_listeners_keep_no_pool_connection(trawl: Trawl, url: str) -> None:
+    """Projectors following the log and the position watcher LISTEN on
+    connections of their own: every pool connection stays free for work."""
+    recorder = trawl.store.recorder
+    assert isinstance(recorder, TrawlRecorder)
+    pool = recorder.datastore.pool
+
+    def listening() -> int:
+        sql = (
+            "SELECT count(*) AS n FROM pg_stat_activity"
+            " WHERE query LIKE 'LISTEN%%' AND datname = current_database()"
+        )
+        return int(query(url, sql)[0]["n"])
+
+    with following(trawl):
+        wait_until(lambda: listening() >= len(trawl.projectors), what="the projectors LISTEN")
+        taken = [pool.getconn(timeout=5) for _ in range(pool.max_size)]
+        for connection in taken:
+            pool.putconn(connection)
