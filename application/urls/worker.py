@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from application.ports import JobQueue, Lease
-from application.store import NotFound
 from application.urls.doorbell import EVERY_KIND, Bell
 from application.urls.pipeline import (
     CHUNK,
@@ -178,8 +177,10 @@ class Worker:
     def _vectorize(self, leases: list[Lease]) -> None:
         """Several vectorize jobs in one go (one embedder batch, one commit)."""
         assert self.vectorizer is not None
+        versions = self._versions(leases)
         jobs = [  # model None: the project's
-            Job(lease.subject_id, self._version(lease), None, lease.attempt) for lease in leases
+            Job(lease.subject_id, version, None, lease.attempt)
+            for lease, version in zip(leases, versions, strict=True)
         ]
         try:
             outcomes = self.vectorizer.vectorize_many(jobs)
@@ -206,15 +207,19 @@ class Worker:
                 while following is not None:  # e.g. a chunk job, leased to us
                     following = self._run(following)
 
-    def _version(self, lease: Lease) -> int:
-        """The job's version; without one (a model change), the URL's current version."""
-        version = lease.payload.get("version")
-        if version is not None:
-            return int(version)
-        try:
-            return self.pipeline.store.load(Url, lease.subject_id).current_version or 0
-        except NotFound:
-            return 0
+    def _versions(self, leases: list[Lease]) -> list[int]:
+        """Each job's version; without one (a model change), the URL's current
+        version (0 when the URL is gone), those URLs read in one query."""
+        unversioned = [job.subject_id for job in leases if job.payload.get("version") is None]
+        urls = self.pipeline.store.load_many(Url, unversioned) if unversioned else {}
+        versions = []
+        for lease in leases:
+            version = lease.payload.get("version")
+            if version is None:
+                url = urls.get(lease.subject_id)
+                version = (url.current_version if url is not None else None) or 0
+            versions.append(int(version))
+        return versions
 
     def _follow(self, lease: Lease, outcome: Next) -> Lease | None:
         if outcome.step == PAUSED:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -13,8 +14,10 @@ from application.ports import FetchError
 from application.store import TrawlStore
 from application.urls.pipeline import Pipeline
 from application.urls.worker import KINDS, Worker
+from application.vectorization.vectorize import Vectorizer
 from domain.common import Context
 from domain.urls.aggregate import Url
+from infrastructure.memory.search import HashingEmbedder, MemoryVectorCache, StaticEmbedders
 from infrastructure.postgres.queue import PostgresJobQueue
 from tests.support.queues import NewQueue, queue_factory
 from tests.unit.application.pipeline_fakes import (
@@ -33,6 +36,7 @@ from tests.unit.application.pipeline_fakes import (
 pytestmark = pytest.mark.integration
 
 FETCHED = "trawl:url.fetched"
+MODEL = "wordllama/l2_supercat-256"  # the project's model by default
 
 
 @pytest.fixture
@@ -77,15 +81,21 @@ def expire_leases(url: str) -> None:
         )
 
 
+def ingested(queue: PostgresJobQueue, store: TrawlStore) -> tuple[uuid.UUID, Pipeline]:
+    """A URL added and taken as far as a worker without a vectorizer goes."""
+    url_id = added_url(store)
+    queue.enqueue("fetch", url_id, {}, host="example.org")
+    pipeline = make_pipeline(store, FakeFetcher(page(article())))
+    drain(make_worker(queue, pipeline, "w1"), queue)
+    return url_id, pipeline
+
+
 def test_a_worker_takes_an_added_url_to_chunked(
     new_queue: NewQueue, store: TrawlStore, url: str
 ) -> None:
     queue = new_queue()
-    url_id = added_url(store)
-    queue.enqueue("fetch", url_id, {}, host="example.org")
-    worker = make_worker(queue, make_pipeline(store, FakeFetcher(page(article()))), "w1")
 
-    drain(worker, queue)
+    url_id, _ = ingested(queue, store)
 
     assert queue.stats() == {}
     found = store.load(Url, url_id)
@@ -170,3 +180,23 @@ def test_a_worker_dying_before_the_fetch_leaves_one_result(
     assert topics(store).count(FETCHED) == 1
     found = store.load(Url, url_id)
     assert found.status == "chunked" and found.attempts == 2
+
+
+def test_vectorize_jobs_without_a_version_take_the_urls_current_one(
+    new_queue: NewQueue, store: TrawlStore, url: str
+) -> None:
+    """What a model change queues: one vectorize job per URL, no version."""
+    queue = new_queue()
+    url_id, pipeline = ingested(queue, store)  # chunked
+    gone = uuid.uuid4()
+    for subject in (url_id, gone):
+        queue.enqueue("vectorize", subject, {})
+    embedder = HashingEmbedder()
+    vectorizer = Vectorizer(store, pipeline.blobs, StaticEmbedders(embedder), MemoryVectorCache())
+    worker = Worker(queue, pipeline, "w2", 30, idle_seconds=0.01, vectorizer=vectorizer)
+
+    assert worker.run_once("vectorize")
+
+    found = store.load(Url, url_id)
+    assert found.status == "vectorized" and found.vectors_for(MODEL) is not None
+    assert queue.stats() == {}  # both done, the missing URL's too
