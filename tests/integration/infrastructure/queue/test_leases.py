@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
 
@@ -15,6 +14,7 @@ from tests.integration.infrastructure.queue.helpers import (
     eventually,
     expire_lease,
     job_row,
+    make_due,
 )
 from tests.support.queues import NewQueue
 
@@ -126,11 +126,11 @@ def test_a_lingering_batch_claim_waits_for_a_full_batch_or_its_oldest_job(
     assert len(queue.claim("vectorize", "w", 30, limit=2, linger_seconds=60)) == 2
     old = queue.enqueue("vectorize", uuid.uuid4(), {})
     assert queue.claim("vectorize", "w", 30, limit=4, linger_seconds=60) == []
-    time.sleep(0.4)
+    make_due(url, old)  # enqueued a second ago
     young = queue.enqueue("vectorize", uuid.uuid4(), {})
     later = queue.enqueue("vectorize", uuid.uuid4(), {}, timedelta(hours=1))  # not due
     # the oldest due job has waited long enough: it goes with the young one
-    leases = queue.claim("vectorize", "w", 30, limit=4, linger_seconds=0.3)
+    leases = queue.claim("vectorize", "w", 30, limit=4, linger_seconds=0.5)
     assert {lease.job_id for lease in leases} == {old, young}
     assert later not in {lease.job_id for lease in leases}
     with pytest.raises(ValueError, match="linger"):
