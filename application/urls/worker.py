@@ -38,8 +38,7 @@ from application.urls.pipeline import (
     Next,
     Pipeline,
 )
-from application.vectorization.vectorize import Job, Vectorizer
-from domain.urls.aggregate import Url
+from application.vectorization.vectorize import CURRENT, Job, Vectorizer
 from domain.urls.values import retry_delay
 
 logger = logging.getLogger(__name__)
@@ -175,12 +174,11 @@ class Worker:
         raise ValueError(f"unknown job kind {lease.kind!r}")
 
     def _vectorize(self, leases: list[Lease]) -> None:
-        """Several vectorize jobs in one go (one embedder batch, one commit)."""
+        """Several vectorize jobs in one go (one load, one commit)."""
         assert self.vectorizer is not None
-        versions = self._versions(leases)
-        jobs = [  # model None: the project's
-            Job(lease.subject_id, version, None, lease.attempt)
-            for lease, version in zip(leases, versions, strict=True)
+        jobs = [  # without a version (a model change): the URL's current one; model: the project's
+            Job(lease.subject_id, int(lease.payload.get("version") or CURRENT), None, lease.attempt)
+            for lease in leases
         ]
         try:
             outcomes = self.vectorizer.vectorize_many(jobs)
@@ -206,20 +204,6 @@ class Worker:
                 following = self._follow(lease, outcome)
                 while following is not None:  # e.g. a chunk job, leased to us
                     following = self._run(following)
-
-    def _versions(self, leases: list[Lease]) -> list[int]:
-        """Each job's version; without one (a model change), the URL's current
-        version (0 when the URL is gone), those URLs read in one query."""
-        unversioned = [job.subject_id for job in leases if job.payload.get("version") is None]
-        urls = self.pipeline.store.load_many(Url, unversioned) if unversioned else {}
-        versions = []
-        for lease in leases:
-            version = lease.payload.get("version")
-            if version is None:
-                url = urls.get(lease.subject_id)
-                version = (url.current_version if url is not None else None) or 0
-            versions.append(int(version))
-        return versions
 
     def _follow(self, lease: Lease, outcome: Next) -> Lease | None:
         if outcome.step == PAUSED:

@@ -54,9 +54,12 @@ _IO = ThreadPoolExecutor(4, thread_name_prefix="vectorize-io")
 GROUP_TEXTS = 64
 
 
+CURRENT = 0  # a job's version: the URL's current one, whichever (a model change's jobs)
+
+
 class Job(NamedTuple):
     url_id: uuid.UUID
-    version: int
+    version: int  # or CURRENT
     model_id: str | None  # None: the model its project is set to now
     attempt: int = 1  # a transient embedding failure waits longer each attempt (up to 1 h)
 
@@ -96,6 +99,13 @@ def groups(sizes: dict[int, int], limit: int = GROUP_TEXTS) -> list[list[int]]:
         if sum(sizes[n] for n in cut[-1]) >= limit:
             cut.append([])
     return [group for group in cut if group] + [numbers[-1:]]
+
+
+def _resolved(job: Job, url: Url | None) -> Job:
+    """The job with its version: CURRENT becomes the URL's current version."""
+    if job.version != CURRENT or url is None:
+        return job
+    return job._replace(version=url.current_version or CURRENT)
 
 
 def _done(url: Url, model: str, version: int) -> Next | None:
@@ -147,6 +157,7 @@ class Vectorizer:
         writes: dict[int, Future[BlobRef]] = {}  # vectors blobs, by job
         known: dict[str, dict[str, Vectors]] = {}  # by model: the batch's vectors so far
         urls = self.store.load_many(Url, [job.url_id for job in jobs])  # one query
+        jobs = [_resolved(job, urls.get(job.url_id)) for job in jobs]
         # The text reads of a batch at once: each waits on a file (or an S3 round trip).
         preparing = _IO.map(lambda job: self._prepare(job, urls.get(job.url_id), models), jobs)
         for number, found in enumerate(preparing):
