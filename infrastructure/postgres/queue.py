@@ -62,15 +62,18 @@ _AT = "coalesce(%(at)s::timestamptz, now() + %(delay)s::interval)"
 _LIVE = "lease_id IS NOT NULL AND leased_until > now()"
 _FREE = "lease_id = NULL, lease_owner = NULL, leased_until = NULL, rerun = false"
 _LEASE_COLUMNS = "id, lease_id, kind, subject_id, payload, attempts, leased_until"
+# Leases the jobs a claim's `picked` CTE chose (and `also` allows): a new fencing token each.
+_LEASE_PICKED = (
+    " UPDATE trawl_jobs SET lease_id = gen_random_uuid(), lease_owner = %(owner)s,"
+    " leased_until = now() + make_interval(secs => %(lease)s), attempts = attempts + 1,"
+    " rerun = false, updated_at = now() FROM picked{also} WHERE {allowed}trawl_jobs.id = picked.id"
+    f" RETURNING {', '.join('trawl_jobs.' + c for c in _LEASE_COLUMNS.split(', '))}"
+)
 _CLAIM = (
     "WITH {ranked}picked AS (SELECT j.id FROM trawl_jobs j"
     " WHERE j.kind = %(kind)s AND j.due_at <= now(){eligible} ORDER BY j.due_at, j.id"
     " LIMIT %(limit)s FOR UPDATE OF j SKIP LOCKED)"
-    " UPDATE trawl_jobs SET lease_id = gen_random_uuid(), lease_owner = %(owner)s,"
-    " leased_until = now() + make_interval(secs => %(lease)s), attempts = attempts + 1,"
-    " rerun = false, updated_at = now() FROM picked WHERE trawl_jobs.id = picked.id"
-    f" RETURNING {', '.join('trawl_jobs.' + c for c in _LEASE_COLUMNS.split(', '))}"
-)
+) + _LEASE_PICKED.format(also="", allowed="")
 # A host's due jobs ranked by due time; only the first (limit - live leases)
 # qualify. Materialized and joined back by id array, so the planner cannot
 # re-rank once per candidate row (a fresh, unanalyzed table invites a nested
@@ -93,12 +96,7 @@ _LINGER = (
     " LIMIT %(limit)s FOR UPDATE OF j SKIP LOCKED),"
     " go AS (SELECT count(*) >= %(limit)s"
     " OR min(due_at) <= now() - make_interval(secs => %(linger)s) AS ok FROM picked)"
-    " UPDATE trawl_jobs SET lease_id = gen_random_uuid(), lease_owner = %(owner)s,"
-    " leased_until = now() + make_interval(secs => %(lease)s), attempts = attempts + 1,"
-    " rerun = false, updated_at = now() FROM picked, go"
-    " WHERE go.ok AND trawl_jobs.id = picked.id"
-    f" RETURNING {', '.join('trawl_jobs.' + c for c in _LEASE_COLUMNS.split(', '))}"
-)
+) + _LEASE_PICKED.format(also=", go", allowed="go.ok AND ")
 
 
 def _when(not_before: datetime | timedelta | None) -> dict[str, Any]:
