@@ -3,6 +3,7 @@ import uuid
 from typing import Any
 
 import pytest
+from psycopg_pool import PoolTimeout
 
 from application.auth.principal import Caller
 from infrastructure.postgres import rebuild as rebuild_module
@@ -248,8 +249,21 @@ def test_listeners_keep_no_pool_connection(trawl: Trawl, url: str) -> None:
         )
         return int(query(url, sql)[0]["n"])
 
+    def take_all() -> bool:
+        """Every pool connection at once. A projector's batch borrows two for a
+        moment (read-ahead), so a try can meet one half-taken: give all back, retry."""
+        taken = []
+        try:
+            for _ in range(pool.max_size):
+                taken.append(pool.getconn(timeout=0.5))
+            return True
+        except PoolTimeout:
+            return False
+        finally:
+            for connection in taken:
+                pool.putconn(connection)
+
     with following(trawl):
         wait_until(lambda: listening() >= len(trawl.projectors), what="the projectors LISTEN")
-        taken = [pool.getconn(timeout=5) for _ in range(pool.max_size)]
-        for connection in taken:
-            pool.putconn(connection)
+        # Held by listeners, a connection would never come back and every try would fail.
+        wait_until(take_all, what="every pool connection taken at once")
