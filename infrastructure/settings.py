@@ -17,6 +17,10 @@ import msgspec
 PREFIX = "TRAWL_"
 
 
+_JOB_KIND = "(fetch|extract|chunk|vectorize|refresh)"
+_JOB_LIST = rf"^ *{_JOB_KIND} *(, *{_JOB_KIND} *)*$"
+
+
 def _doc(text: str) -> msgspec.Meta:
     return msgspec.Meta(description=text)
 
@@ -82,6 +86,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     workers: Annotated[
         int, _doc("Ingestion worker threads inside `trawl serve` (0 = none)."), msgspec.Meta(ge=0)
     ] = 8
+    worker_jobs: Annotated[
+        str,
+        _doc(
+            "Job kinds the ingestion workers run, comma-separated, of fetch, extract, chunk,"
+            " vectorize, refresh (e.g. `vectorize` alone on embedding machines and the rest"
+            " elsewhere). Every kind must run somewhere, or its jobs wait."
+        ),
+        msgspec.Meta(pattern=_JOB_LIST),
+    ] = "fetch,extract,chunk,vectorize,refresh"
     per_host_concurrency: Annotated[
         int, _doc("Fetches of one host running at once, over all workers."), msgspec.Meta(ge=1)
     ] = 2
@@ -217,6 +230,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         if self.blob_dir:
             return Path(self.blob_dir).expanduser().resolve()
         return self.data_path / "blobs"
+
+    @property
+    def worker_kinds(self) -> tuple[str, ...]:
+        """`worker_jobs` as a tuple, in the order given, each kind once."""
+        return tuple(dict.fromkeys(kind.strip() for kind in self.worker_jobs.split(",")))
 
     @property
     def relay_enabled(self) -> bool:

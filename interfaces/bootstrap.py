@@ -41,7 +41,7 @@ from application.store import TrawlStore
 from application.urls.commands import UrlCommands
 from application.urls.details import UrlDetails
 from application.urls.doorbell import Doorbell
-from application.urls.pipeline import Pipeline
+from application.urls.pipeline import EXTRACT, VECTORIZE, Pipeline
 from application.urls.queries import UrlQueries, UrlsView
 from application.urls.retention import BlobReferences, sweep
 from application.urls.worker import Worker
@@ -427,11 +427,16 @@ def _search(
     return _Search(projector, index, embedders, cache)
 
 
-def _warm_up(extractor: Extractor, vectorizer: Vectorizer, model_id: str) -> None:
+def _warm_up(
+    extractor: Extractor, vectorizer: Vectorizer, model_id: str, kinds: tuple[str, ...]
+) -> None:
     """Start the extraction processes and load the default embedding model in
-    the background, so the first pages do not wait for either."""
-    if isinstance(extractor, PooledExtractor):
+    the background (each when the workers run its jobs), so the first pages
+    wait for neither."""
+    if isinstance(extractor, PooledExtractor) and EXTRACT in kinds:
         extractor.warm()
+    if VECTORIZE not in kinds:
+        return
 
     def load() -> None:
         try:
@@ -466,6 +471,7 @@ def _wire_ingestion(
         queue,
         pipeline,
         owner,
+        kinds=settings.worker_kinds,
         max_attempts=settings.fetch_max_attempts,
         per_host_limit=settings.per_host_concurrency,
         wake=doorbell.new_bell(),
@@ -474,7 +480,9 @@ def _wire_ingestion(
     )
     if isinstance(extractor, PooledExtractor):
         trawl._closers.append(extractor.close)
-    trawl.warm_up = lambda: _warm_up(extractor, vectorizer, settings.embedder)
+    trawl.warm_up = lambda: _warm_up(
+        extractor, vectorizer, settings.embedder, settings.worker_kinds
+    )
     trawl.every(WATCHDOG_SECONDS, lambda: _watchdog(queue), "watchdog")
     references = blobs_view.PostgresBlobReferences(datastore)
     retention = timedelta(seconds=settings.blob_retention_seconds)

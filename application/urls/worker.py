@@ -216,15 +216,17 @@ class Worker:
             if not self.queue.retry(lease, delay):
                 logger.info("lease lost before retrying %s", lease.subject_id)
             return None
-        if outcome.step in (EXTRACT, CHUNK):
+        payload = {"version": outcome.version}
+        if outcome.step in (EXTRACT, CHUNK) and outcome.step in self.kinds:
             # The next step's job is queued and leased to us in the same
             # transaction that completes this one: a crash leaves it queued.
-            payload = {"version": outcome.version}
             return self.queue.advance(lease, outcome.step, payload, self.owner, self.lease_seconds)
-        # Vectorize jobs wait to be claimed in batches. Without a vectorizer
-        # (tests of the earlier steps) the chain ends at chunk.
-        if outcome.step == VECTORIZE and self.vectorizer is not None:
-            payload = {"version": outcome.version}
+        # Vectorize jobs wait to be claimed in batches, and a step this worker
+        # does not run waits for one that does. Without a vectorizer (tests of
+        # the earlier steps) the chain ends at chunk.
+        if outcome.step in (EXTRACT, CHUNK) or (
+            outcome.step == VECTORIZE and self.vectorizer is not None
+        ):
             completed = self.queue.hand_off(lease, outcome.step, payload)
         else:
             completed = self.queue.complete(lease)

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
+import msgspec
+
 from infrastructure.embedded.nats import EmbeddedNats, running_url
 from infrastructure.embedded.postgres import EmbeddedPostgres
 from infrastructure.settings import Settings
@@ -20,7 +22,10 @@ def add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 def settings_from(args: argparse.Namespace, **overrides: object) -> Settings:
     given = {name: getattr(args, name, None) for name in ("host", "port", "data_dir")}
-    settings = Settings.from_env(**given, **overrides)
+    try:
+        settings = Settings.from_env(**given, **overrides)
+    except msgspec.ValidationError as error:  # `$.port` names TRAWL_PORT or --port
+        raise SystemExit(f"trawl: invalid setting: {error}") from None
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

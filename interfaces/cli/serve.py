@@ -34,11 +34,17 @@ def register(commands: Any) -> None:
     parser.set_defaults(handler=run_projector)
     parser = commands.add_parser(
         "worker",
-        help="run only ingestion workers (fetch, extract, chunk, vectorize jobs)",
-        description="Claim and run fetch, extract, chunk and vectorize jobs until stopped "
-        "(SIGINT/SIGTERM). Run as many as you like: jobs are leased, one worker each.",
+        help="run only ingestion workers (fetch, extract, chunk, vectorize, refresh jobs)",
+        description="Claim and run fetch, extract, chunk, vectorize and refresh jobs (or the "
+        "kinds --jobs names) until stopped (SIGINT/SIGTERM). Run as many as you like: jobs are "
+        "leased, one worker each.",
     )
     parser.add_argument("--threads", type=int, help="worker threads (default: $TRAWL_WORKERS, 8)")
+    parser.add_argument(
+        "--jobs",
+        help="job kinds to run, comma-separated, e.g. `vectorize` or `fetch,extract,chunk,refresh`"
+        " (default: $TRAWL_WORKER_JOBS, all)",
+    )
     add_data_dir(parser)
     parser.set_defaults(handler=run_worker)
 
@@ -109,7 +115,7 @@ def run_projector(args: argparse.Namespace) -> int:
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    settings = settings_from(args)
+    settings = settings_from(args, worker_jobs=args.jobs)
     threads = settings.workers if args.threads is None else args.threads
     if threads < 1:
         print("--threads must be at least 1", flush=True)
@@ -119,9 +125,7 @@ def run_worker(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     with trawl(settings, projectors=False) as app:
         app.start_workers(threads)
-        print(
-            f"Worker: {threads} thread(s) running fetch, extract, chunk and vectorize jobs",
-            flush=True,
-        )
+        jobs = ", ".join(settings.worker_kinds)
+        print(f"Worker: {threads} thread(s) running {jobs} jobs", flush=True)
         stop.wait()
     return 0

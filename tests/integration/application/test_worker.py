@@ -200,3 +200,35 @@ def test_vectorize_jobs_without_a_version_take_the_urls_current_one(
     found = store.load(Url, url_id)
     assert found.status == "vectorized" and found.vectors_for(MODEL) is not None
     assert queue.stats() == {}  # both done, the missing URL's too
+
+
+def test_workers_of_some_kinds_leave_the_other_steps_queued(
+    new_queue: NewQueue, store: TrawlStore, url: str
+) -> None:
+    """`TRAWL_WORKER_JOBS`: a fetch-only worker queues the extract job instead
+    of running it; a worker of the later steps takes it from there; the
+    vectorize job waits for an embedding worker."""
+    queue = new_queue()
+    url_id = added_url(store)
+    queue.enqueue("fetch", url_id, {}, host="example.org")
+    pipeline = make_pipeline(store, FakeFetcher(page(article())))
+    embedder = HashingEmbedder()
+    vectorizer = Vectorizer(store, pipeline.blobs, StaticEmbedders(embedder), MemoryVectorCache())
+    make_worker(queue, pipeline, "setup")  # the project's small chunks
+
+    def worker(owner: str, kinds: tuple[str, ...]) -> Worker:
+        return Worker(queue, pipeline, owner, 30, kinds=kinds, vectorizer=vectorizer)
+
+    fetcher = worker("fetcher", ("fetch",))
+    assert fetcher.kinds == ("fetch",)
+    assert fetcher.run_once("fetch")
+    assert store.load(Url, url_id).status == "fetched"
+    assert queue.stats() == {"extract": {"due": 1, "leased": 0, "waiting": 0}}
+
+    assert worker("extractor", ("extract", "chunk")).run_once("extract")
+    assert store.load(Url, url_id).status == "chunked"
+    assert queue.stats() == {"vectorize": {"due": 1, "leased": 0, "waiting": 0}}
+
+    assert worker("embedder", ("vectorize",)).run_once("vectorize")
+    assert store.load(Url, url_id).status == "vectorized"
+    assert queue.stats() == {}

@@ -3,6 +3,7 @@ import stat
 import threading
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from infrastructure.settings import Settings
@@ -76,3 +77,15 @@ def test_from_env_reads_trawl_variables_only(tmp_path: Path) -> None:
         3,
         False,
     )
+
+
+def test_worker_jobs_name_the_kinds_a_worker_runs() -> None:
+    assert Settings().worker_kinds == ("fetch", "extract", "chunk", "vectorize", "refresh")
+    chosen = Settings.from_env({"TRAWL_WORKER_JOBS": " extract, chunk ,extract"})
+    assert chosen.worker_kinds == ("extract", "chunk")
+
+
+@pytest.mark.parametrize("jobs", ["", "fetch,", "fetch,,chunk", "embed", "fetch;chunk"])
+def test_worker_jobs_refuse_unknown_kinds(jobs: str) -> None:
+    with pytest.raises(msgspec.ValidationError, match="worker_jobs"):
+        Settings.from_env({"TRAWL_WORKER_JOBS": jobs})
