@@ -14,7 +14,6 @@ import logging
 import time
 from typing import Any
 
-import nats
 from nats.aio.client import Client
 
 log = logging.getLogger(__name__)
@@ -23,8 +22,9 @@ QUIET_SECONDS = 30.0
 
 
 class _QuietLog:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, client: Client | None = None) -> None:
         self.name = name
+        self.client = client  # its own close (a shutdown) disconnects it too: not worth a warning
         self._last: tuple[str, float] = ("", 0.0)
 
     async def error(self, error: Exception) -> None:
@@ -35,6 +35,9 @@ class _QuietLog:
             self._last = (text, time.monotonic())
 
     async def disconnected(self) -> None:
+        if self.client is not None and (self.client.is_closed or self.client.is_draining):
+            log.info("%s: disconnected from NATS (closing)", self.name)
+            return
         log.warning("%s: disconnected from NATS; reconnecting", self.name)
 
     async def reconnected(self) -> None:
@@ -42,9 +45,9 @@ class _QuietLog:
         self._last = ("", 0.0)
 
 
-def options(name: str) -> dict[str, Any]:
-    """nats-py options: reconnect forever and quickly, log one line per problem."""
-    quiet = _QuietLog(name)
+def options(name: str, client: Client | None = None) -> dict[str, Any]:
+    """nats-py options for `client`: reconnect forever and quickly, log one line per problem."""
+    quiet = _QuietLog(name, client)
     return {
         "name": name,
         "max_reconnect_attempts": -1,
@@ -58,4 +61,6 @@ def options(name: str) -> dict[str, Any]:
 
 async def connect(url: str, name: str, first_timeout: float = 10.0, **extra: Any) -> Client:
     """A connected client (TimeoutError when no server answers within `first_timeout`)."""
-    return await asyncio.wait_for(nats.connect(url, **options(name), **extra), first_timeout)
+    client = Client()
+    await asyncio.wait_for(client.connect(url, **options(name, client), **extra), first_timeout)
+    return client
