@@ -276,6 +276,19 @@ class Robots(Protocol):
 
 
 @dataclass(frozen=True)
+class Backlog:
+    """One kind of job in the queue: how many wait for a worker now (`due`),
+    run (`leased`) or wait for a later time (`waiting`: retries, refreshes),
+    and how long the oldest due one has waited (0 when none is)."""
+
+    kind: str
+    due: int
+    leased: int
+    waiting: int
+    oldest_due_seconds: float
+
+
+@dataclass(frozen=True)
 class Job:
     """A queued job as the queue holds it (progress: next attempt, attempts so far)."""
 

@@ -27,7 +27,14 @@ from application.audit.ports import DeletionCheck, RebuildCheck
 from application.audit.queries import AuditQueries
 from application.auth.commands import AuthService
 from application.auth.tokens import TokenSigner
-from application.ports import BlobStore, Extractor, Mailer, PasswordHasher, PositionWaiter
+from application.ports import (
+    Backlog,
+    BlobStore,
+    Extractor,
+    Mailer,
+    PasswordHasher,
+    PositionWaiter,
+)
 from application.projections.access import AccessProjection
 from application.projections.base import Projection
 from application.projections.blobs import BlobsProjection
@@ -142,6 +149,7 @@ class Trawl:
     revectorize: Revectorizer | None = None
     # Ingestion (Postgres only): each worker thread runs fetch/extract/chunk jobs.
     make_worker: Callable[[str], Worker] | None = None
+    job_backlog: Callable[[], list[Backlog]] = lambda: []  # the queue, kind by kind
     warm_up: Callable[[], None] = lambda: None  # start extraction processes early
     # Blob retention (Postgres only): delete blobs nothing live references.
     sweep_blobs: Callable[[], int] = lambda: 0
@@ -364,6 +372,7 @@ def bootstrap(
     trawl.followers = _followers(projectors, search.projector)
     trawl.search_projector = search.projector
     trawl.revectorize = Revectorizer(trawl.url_queries.view, queue)
+    trawl.job_backlog = queue.backlog
     vectorizer = Vectorizer(store, blobs, search.embedders, search.cache)
     _wire_ingestion(trawl, datastore, queue, blobs, doorbell, vectorizer)
     _register_checks(trawl, datastore, projectors)

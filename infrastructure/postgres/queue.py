@@ -37,7 +37,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from application.ports import Job, Lease
+from application.ports import Backlog, Job, Lease
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS trawl_jobs ("
@@ -354,6 +354,22 @@ class PostgresJobQueue:
                 " FROM trawl_jobs GROUP BY kind ORDER BY kind"
             )
             return {r["kind"]: {k: int(r[k]) for k in ("due", "leased", "waiting")} for r in curs}
+
+    def backlog(self) -> list[Backlog]:
+        """Each kind's jobs: due, leased, waiting, and the oldest due one's wait."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT kind, count(*) FILTER (WHERE due_at <= now()) AS due,"
+                f" count(*) FILTER (WHERE {_LIVE}) AS leased,"
+                f" count(*) FILTER (WHERE due_at > now() AND NOT ({_LIVE})) AS waiting,"
+                " coalesce(extract(epoch FROM now() - min(due_at)"
+                " FILTER (WHERE due_at <= now())), 0)::float8 AS oldest"
+                " FROM trawl_jobs GROUP BY kind ORDER BY kind"
+            )
+            return [
+                Backlog(r["kind"], r["due"], r["leased"], r["waiting"], round(r["oldest"], 3))
+                for r in curs
+            ]
 
     def job(self, kind: str, subject_id: UUID) -> Job | None:
         with self.datastore.transaction(commit=False) as curs:

@@ -1,16 +1,18 @@
 """System routes: liveness, readiness, the projections' and relay's progress,
-the event stream's AsyncAPI document.
+the job queue's backlog, the event stream's AsyncAPI document.
 
 `/metrics` is Litestar's PrometheusController (registered by the plugin).
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
 
+from application.auth.errors import Forbidden
 from application.auth.principal import Caller
 from infrastructure.nats import asyncapi
 from interfaces.bootstrap import Trawl
@@ -60,6 +62,14 @@ class SystemQueries(Controller):
                 for name in trawl.views
             ],
         )
+
+    @get("/api/v1/system/jobs", sync_to_thread=True)
+    def jobs(self, caller: NamedDependency[Caller], trawl: NamedDependency[Trawl]) -> schemas.Jobs:
+        """The job queue kind by kind (admins only): a kind whose due jobs keep
+        ageing has no worker running it (`TRAWL_WORKER_JOBS`) or too few."""
+        if caller.role != "admin":
+            raise Forbidden("the job queue is for admins")
+        return schemas.Jobs(items=[schemas.JobKind(**asdict(b)) for b in trawl.job_backlog()])
 
     @get("/asyncapi.json", sync_to_thread=False)
     def asyncapi(self, trawl: NamedDependency[Trawl]) -> dict[str, Any]:

@@ -31,3 +31,19 @@ class RelayProgress(Schema):
 class Projections(Schema):
     items: list[Projection]
     relay: RelayProgress | None = None  # null when no relay ever ran on this database
+
+
+class JobKind(Schema):
+    """One kind of job in the queue (fetch, extract, chunk, vectorize, refresh):
+    due (waiting for a worker now), leased (running), waiting (a retry or
+    refresh due later), and how long the oldest due job has waited."""
+
+    kind: str
+    due: int
+    leased: int
+    waiting: int
+    oldest_due_seconds: float
+
+
+class Jobs(Schema):
+    items: list[JobKind]  # kinds with no job are left out

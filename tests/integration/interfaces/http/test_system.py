@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from tests.unit.interfaces.http.api import Api
+from domain.common import Context
+from interfaces.bootstrap import Trawl
+from tests.support.waiting import wait_until
+from tests.unit.interfaces.http.api import Api, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -24,3 +29,44 @@ def test_projections_show_the_projects_view(api: Api, alice: dict[str, str]) -> 
     assert projects["position"] >= position
     assert projects["head"] >= projects["position"]
     assert projects["lag"] == projects["head"] - projects["position"]
+
+
+def test_the_job_backlog_shows_each_kind_to_admins(
+    api: Api, trawl: Trawl, alice: dict[str, str]
+) -> None:
+    """No worker runs here (`start_workers` is not called): an added URL's fetch
+    job stays due and ages; a job leased to a worker counts as leased."""
+    project = api.create_project(alice)["id"]
+    added = api.client.post(
+        f"/api/v1/projects/{project}/urls",
+        json={"urls": ["https://example.org/a", "https://example.org/b"]},
+        headers=alice,
+    )
+    assert added.status_code == 202, added.text
+    assert api.client.get("/api/v1/system/jobs", headers=alice).status_code == 403
+
+    headers = admin_headers(api, trawl)
+    wait_until(lambda: fetches(api, headers).get("due") == 2, what="two fetch jobs queued")
+    assert trawl.make_worker is not None
+    worker = trawl.make_worker("test-worker")
+    worker.queue.claim("fetch", "test-worker", 60.0)  # leased, never run
+
+    fetch = fetches(api, headers)
+    assert (fetch["due"], fetch["leased"], fetch["waiting"]) == (1, 1, 0)
+    assert fetch["oldest_due_seconds"] >= 0.0
+
+
+def fetches(api: Api, headers: dict[str, str]) -> dict[str, Any]:
+    answer = api.client.get("/api/v1/system/jobs", headers=headers)
+    assert answer.status_code == 200, answer.text
+    kinds = {item["kind"]: item for item in answer.json()["items"]}
+    return dict(kinds.get("fetch", {}))
+
+
+def admin_headers(api: Api, trawl: Trawl) -> dict[str, str]:
+    """A verified account made admin (as `trawl users set-role` does), signed in."""
+    _, email = api.verified_user("admin")
+    trawl.users.set_role(Context.system("test"), email, "admin")
+    answer = api.token(email)
+    assert answer.status_code == 200, answer.text
+    return bearer(answer.json()["access_token"])

@@ -71,6 +71,8 @@ MATRIX: dict[tuple[str, str, str], str] = {
     ("POST", AUTH + "/token", SHARED):         "200 200 200 200 200 200 200 200 200 200 200 200",
     ("GET", "/api/v1/system/projections", SHARED):
                                                "200 200 200 200 200 401 401 200 200 200 200 401",
+    ("GET", "/api/v1/system/jobs", SHARED):
+                                               "403 403 403 403 403 401 401 403 403 403 200 401",
     ("GET", ME, SHARED):                       "200 200 200 403 403 401 401 200 200 200 200 401",
     ("POST", AUTH + "/verify-email/resend", SHARED):
                                                "200 200 200 403 403 401 401 200 200 200 200 401",
