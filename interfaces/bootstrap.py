@@ -48,7 +48,7 @@ from application.store import TrawlStore
 from application.urls.commands import UrlCommands
 from application.urls.details import UrlDetails
 from application.urls.doorbell import Doorbell
-from application.urls.pipeline import EXTRACT, VECTORIZE, Pipeline
+from application.urls.pipeline import EXTRACT, Pipeline
 from application.urls.queries import UrlQueries, UrlsView
 from application.urls.retention import BlobReferences, sweep
 from application.urls.worker import Worker
@@ -439,13 +439,12 @@ def _search(
 def _warm_up(
     extractor: Extractor, vectorizer: Vectorizer, model_id: str, kinds: tuple[str, ...]
 ) -> None:
-    """Start the extraction processes and load the default embedding model in
-    the background (each when the workers run its jobs), so the first pages
-    wait for neither."""
+    """Start the extraction processes (when the workers run extract jobs) and
+    load the default embedding model in the background, so the first pages
+    wait for neither. The model is loaded whatever the kinds: in `trawl
+    serve` the search's query embeddings share it."""
     if isinstance(extractor, PooledExtractor) and EXTRACT in kinds:
         extractor.warm()
-    if VECTORIZE not in kinds:
-        return
 
     def load() -> None:
         try:

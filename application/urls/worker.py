@@ -6,7 +6,8 @@ commit) and `chunk` (the same payload; without a version it re-chunks the
 current one with the project's settings), and
 `refresh` (the project's refresh interval came round). The worker that
 finishes a step takes the next step's job itself (`advance`: queued, leased
-and the current job completed in one transaction) and runs it at once;
+and the current job completed in one transaction) and runs it at once, or,
+when its `kinds` leave that step out, queues it for another (`hand_off`);
 `vectorize` jobs (payload `{"version": n}`, none: the current version) are
 claimed in batches instead, embedded and recorded together. A fetch of an
 archived project's URL is postponed (`paused`) without counting as an

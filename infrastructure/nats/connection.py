@@ -62,5 +62,9 @@ def options(name: str, client: Client | None = None) -> dict[str, Any]:
 async def connect(url: str, name: str, first_timeout: float = 10.0, **extra: Any) -> Client:
     """A connected client (TimeoutError when no server answers within `first_timeout`)."""
     client = Client()
-    await asyncio.wait_for(client.connect(url, **options(name, client), **extra), first_timeout)
+    try:
+        await asyncio.wait_for(client.connect(url, **options(name, client), **extra), first_timeout)
+    except BaseException:  # timed out or cancelled: no half-made client left reconnecting
+        await client.close()
+        raise
     return client
