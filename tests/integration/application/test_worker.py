@@ -232,3 +232,34 @@ def test_workers_of_some_kinds_leave_the_other_steps_queued(
     assert worker("embedder", ("vectorize",)).run_once("vectorize")
     assert store.load(Url, url_id).status == "vectorized"
     assert queue.stats() == {}
+
+
+def test_an_embedding_worker_hands_a_missing_chunking_back_to_the_queue(
+    new_queue: NewQueue, store: TrawlStore, url: str
+) -> None:
+    """A vectorize job finding the version's text but no chunks (a crash between
+    the two, or a re-chunk under way) asks for a chunk job: a vectorize-only
+    worker queues it instead of running it, and a worker of that step does."""
+    queue = new_queue()
+    url_id = added_url(store)
+    pipeline = make_pipeline(store, FakeFetcher(page(article())))
+    make_worker(queue, pipeline, "setup")  # the project's small chunks
+    assert pipeline.fetch(url_id, uuid.uuid4(), 1).step == "extract"
+    text = "First paragraph of the page.\n\nSecond paragraph, a little longer than that."
+    ref = pipeline.blobs.put(text.encode(), kind="text")
+    fetched = store.load(Url, url_id)
+    fetched.record_text(Context.system("test"), 1, ref.sha256, ref.key, "en", 12)
+    store.commit(fetched)  # text, no chunks
+    queue.enqueue("vectorize", url_id, {"version": 1})
+    embedder = HashingEmbedder()
+    vectorizer = Vectorizer(store, pipeline.blobs, StaticEmbedders(embedder), MemoryVectorCache())
+    embedding = Worker(queue, pipeline, "embedder", 30, kinds=("vectorize",), vectorizer=vectorizer)
+
+    assert embedding.run_once("vectorize")
+
+    assert queue.stats() == {"chunk": {"due": 1, "leased": 0, "waiting": 0}}
+    assert store.load(Url, url_id).chunking is None
+    chunking = Worker(queue, pipeline, "chunker", 30, kinds=("chunk",), vectorizer=vectorizer)
+    assert chunking.run_once("chunk")
+    assert store.load(Url, url_id).status == "chunked"
+    assert queue.stats() == {"vectorize": {"due": 1, "leased": 0, "waiting": 0}}
