@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from application.auth.principal import Caller
+from application.urls.pipeline import VECTORIZE
 from bench import cpu
 from bench.extraction import CORPUS
 from bench.report import Figure
@@ -165,7 +166,6 @@ class Run(NamedTuple):
 
 ALL_JOBS = Settings().worker_jobs
 STEPS_JOBS = "fetch,extract,chunk,refresh"  # issue 4's pipeline; the vectorize jobs wait
-VECTORIZE = "vectorize"
 CHUNKED = ("chunked", "vectorized", "failed", "blocked")  # chunked, or past it
 VECTORIZED = ("vectorized", "failed", "blocked")
 

@@ -346,14 +346,10 @@ class PostgresJobQueue:
             return curs.rowcount
 
     def stats(self) -> dict[str, dict[str, int]]:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                "SELECT kind, count(*) FILTER (WHERE due_at <= now()) AS due,"
-                f" count(*) FILTER (WHERE {_LIVE}) AS leased,"
-                f" count(*) FILTER (WHERE due_at > now() AND NOT ({_LIVE})) AS waiting"
-                " FROM trawl_jobs GROUP BY kind ORDER BY kind"
-            )
-            return {r["kind"]: {k: int(r[k]) for k in ("due", "leased", "waiting")} for r in curs}
+        """`backlog()`'s counts by kind."""
+        return {
+            b.kind: {"due": b.due, "leased": b.leased, "waiting": b.waiting} for b in self.backlog()
+        }
 
     def backlog(self) -> list[Backlog]:
         """Each kind's jobs: due, leased, waiting, and the oldest due one's wait."""
