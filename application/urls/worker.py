@@ -22,7 +22,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 
 from application.ports import JobQueue, Lease
@@ -68,6 +68,7 @@ class Worker:
         vectorizer: Vectorizer | None = None,
         vectorize_batch: int = 16,
         vectorize_linger: float | None = None,
+        vectorize_stream: int = 8,
     ) -> None:
         self.wake = wake or Bell()  # rung: jobs of some kind may have arrived
         self.queue = queue
@@ -85,21 +86,15 @@ class Worker:
         # by one as they came cost a claim, an embedder call, a commit each
         # (docs/benchmarks.md). None: claimed at once.
         self.vectorize_linger = vectorize_linger
+        # Claims run back to back through the vectorizer's stream while jobs
+        # keep coming (each read while the one before embeds), at most this
+        # many before the worker turns to its other kinds again.
+        self.vectorize_stream = vectorize_stream
 
     def run_once(self, kind: str) -> bool:
-        """Claim and run one job of `kind`; False when none was due."""
-        per_host = self.per_host_limit if kind == FETCH else None
-        limit, linger = (
-            (self.vectorize_batch, self.vectorize_linger) if kind == VECTORIZE else (1, None)
-        )
-        leases = self.queue.claim(
-            kind,
-            self.owner,
-            self.lease_seconds,
-            limit=limit,
-            per_host_limit=per_host,
-            linger_seconds=linger,
-        )
+        """Claim and run one job of `kind` (of vectorize, a batch, and the
+        batches after it while they come); False when none was due."""
+        leases = self._claim(kind)
         if not leases:
             return False
         if kind == VECTORIZE:
@@ -109,6 +104,20 @@ class Worker:
         while lease is not None:  # a URL's next steps run here at once, still leased
             lease = self._run(lease)
         return True
+
+    def _claim(self, kind: str) -> list[Lease]:
+        per_host = self.per_host_limit if kind == FETCH else None
+        limit, linger = (
+            (self.vectorize_batch, self.vectorize_linger) if kind == VECTORIZE else (1, None)
+        )
+        return self.queue.claim(
+            kind,
+            self.owner,
+            self.lease_seconds,
+            limit=limit,
+            per_host_limit=per_host,
+            linger_seconds=linger,
+        )
 
     def _run(self, lease: Lease) -> Lease | None:
         """Run one job; the lease of the next step's job when we hold it."""
@@ -175,16 +184,35 @@ class Worker:
         raise ValueError(f"unknown job kind {lease.kind!r}")
 
     def _vectorize(self, leases: list[Lease]) -> None:
-        """Several vectorize jobs in one go (one load, one commit)."""
+        """A claim of vectorize jobs and, while they come, the claims after it
+        (up to `vectorize_stream` batches), through the vectorizer's stream:
+        the next claim is read while this one is embedded."""
         assert self.vectorizer is not None
-        jobs = [  # without a version (a model change): the URL's current one; model: the project's
-            Job(lease.subject_id, int(lease.payload.get("version") or CURRENT), None, lease.attempt)
-            for lease in leases
-        ]
-        try:
-            outcomes = self.vectorizer.vectorize_many(jobs)
-        except Exception:
-            logger.exception("vectorize jobs for %s URLs failed", len(leases))
+        held: dict[int, list[Lease]] = {}
+
+        def claims() -> Iterator[tuple[int, list[Job]]]:
+            claimed = leases
+            for number in range(self.vectorize_stream):
+                held[number] = claimed
+                # Model: the project's (None), as it is when the batch is read.
+                yield number, [Job(c.subject_id, _version(c), None, c.attempt) for c in claimed]
+                if number + 1 == self.vectorize_stream:
+                    return
+                try:
+                    claimed = self._claim(VECTORIZE)
+                except Exception:  # the queue failed: the claims so far finish
+                    logger.exception("claiming vectorize jobs failed")
+                    return
+                if not claimed:
+                    return
+
+        for number, outcomes in self.vectorizer.stream(claims()):
+            self._vectorized(held.pop(number), outcomes)
+
+    def _vectorized(self, leases: list[Lease], outcomes: list[Next] | Exception) -> None:
+        """Complete (or retry, or follow) one claim's jobs by their outcomes."""
+        if isinstance(outcomes, Exception):
+            logger.error("vectorize jobs for %s URLs failed", len(leases), exc_info=outcomes)
             for lease in leases:
                 if lease.attempt >= self.max_attempts:
                     self.queue.complete(lease)
@@ -234,3 +262,8 @@ class Worker:
         if not completed:
             logger.info("lease lost before completing %s %s", lease.kind, lease.subject_id)
         return None
+
+
+def _version(lease: Lease) -> int:
+    """A vectorize job's version; none (a model change): the URL's current one."""
+    return int(lease.payload.get("version") or CURRENT)

@@ -16,6 +16,11 @@ thread pool while the next group is embedded; the last URL is a group of its
 own, so the one write nothing can hide is short. The cache writes run on the
 same pool. At ~2,000-2,800 chunks/s of raw embedding, these waits were a
 third of the step when they followed the embedding (docs/benchmarks.md).
+
+A worker with a backlog runs its claims through `stream`: each batch is read
+(URLs, texts, cache) while the batch before it is embedded, and committed
+while the batch after it is, so between two batches the embedder waits on
+no query, file or commit.
 """
 
 from __future__ import annotations
@@ -23,10 +28,10 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 from eventsourcing.persistence import IntegrityError
@@ -71,6 +76,23 @@ class _Ready(NamedTuple):
     pieces: dict[str, str]  # text hash -> chunk text
 
 
+class _Batch(NamedTuple):
+    """A batch read: what each job embeds, and the answers known already."""
+
+    jobs: list[Job]  # versions resolved
+    answers: dict[int, Next]  # by job number: nothing to embed
+    ready: dict[int, _Ready]  # by job number: to embed (or from the cache)
+    known: dict[str, dict[str, Vectors]]  # by model: vectors by text hash
+
+
+class _Embedded(NamedTuple):
+    """A batch embedded: refusals, and the cache and vectors blob writes under way."""
+
+    failures: dict[int, EmbeddingFailed]
+    caching: list[Future[None]]
+    writes: dict[int, Future[BlobRef]]
+
+
 class _Recorded(NamedTuple):
     number: int  # the job's place in the batch
     model_id: str
@@ -99,6 +121,26 @@ def groups(sizes: dict[int, int], limit: int = GROUP_TEXTS) -> list[list[int]]:
         if sum(sizes[n] for n in cut[-1]) >= limit:
             cut.append([])
     return [group for group in cut if group] + [numbers[-1:]]
+
+
+K = TypeVar("K")
+Answers = list[Next] | Exception  # a batch's answers, or what stopped it
+
+
+def _answers(finishing: Future[list[Next]]) -> Answers:
+    try:
+        return finishing.result()
+    except Exception as error:  # noqa: BLE001 - the batch's answer
+        return error
+
+
+def _carry(batch: _Batch, carried: dict[str, dict[str, Vectors]]) -> _Batch:
+    """The batch, with the vectors `carried` (by model) holds of its texts known."""
+    for item in batch.ready.values():
+        theirs = carried.get(item.model_id, {})
+        ours = batch.known.setdefault(item.model_id, {})
+        ours.update({h: theirs[h] for h in item.pieces if h in theirs})
+    return batch
 
 
 def _resolved(job: Job, url: Url | None) -> Job:
@@ -149,12 +191,64 @@ class Vectorizer:
         batch is embedded in groups (`groups`), each group's vectors blobs
         written while the next is embedded; the commit waits for every blob.
         """
+        batch = self._read(jobs)
+        return self._finish(batch, self._embed_batch(batch))
+
+    def stream(self, batches: Iterable[tuple[K, Sequence[Job]]]) -> Iterator[tuple[K, Answers]]:
+        """Batches one after another, as a worker claims them: (key, jobs) in,
+        (key, the answers or the exception that stopped the batch) out, in order.
+
+        Each batch is read (its URLs, texts, cached vectors) while the batch
+        before it is embedded, and recorded and committed while the batch after
+        it is, so the embedder waits on no query, file or commit between
+        batches. Vectors of the batch before, not yet in the cache when this
+        one asked it, count as known: no text is embedded twice. `batches` is
+        pulled one ahead, on another thread (a worker's next claim happens
+        while a batch embeds), never by two threads at once.
+        """
+        pending = iter(batches)
+        carried: dict[str, dict[str, Vectors]] = {}  # the last batch's vectors, by model
+        finishing: tuple[K, Future[list[Next]]] | None = None
+        with ThreadPoolExecutor(2, thread_name_prefix="vectorize-stage") as stages:
+            reading = stages.submit(self._read_next, pending)
+            while (read := reading.result()) is not None:
+                key, batch = read
+                reading = stages.submit(self._read_next, pending)
+                if not isinstance(batch, Exception):
+                    try:
+                        embedded = self._embed_batch(_carry(batch, carried))
+                    except Exception as error:  # noqa: BLE001 - the batch's answer
+                        batch = error
+                if finishing is not None:  # the batch before, committed meanwhile
+                    yield finishing[0], _answers(finishing[1])
+                    finishing = None
+                if isinstance(batch, Exception):
+                    yield key, batch
+                    continue
+                carried = batch.known
+                finishing = (key, stages.submit(self._finish, batch, embedded))
+            if finishing is not None:
+                yield finishing[0], _answers(finishing[1])
+
+    def _read_next(
+        self, pending: Iterator[tuple[K, Sequence[Job]]]
+    ) -> tuple[K, _Batch | Exception] | None:
+        """The next batch (for a worker: its next claim) read, or None: no more."""
+        upcoming = next(pending, None)
+        if upcoming is None:
+            return None
+        key, jobs = upcoming
+        try:
+            return key, self._read(jobs)
+        except Exception as error:  # noqa: BLE001 - the batch's answer
+            return key, error
+
+    def _read(self, jobs: Sequence[Job]) -> _Batch:
+        """The batch's URLs (one query), texts (read at once) and cached vectors
+        (one lookup per model): what is left to embed, or the answer already."""
         answers: dict[int, Next] = {}
         ready: dict[int, _Ready] = {}
         models: dict[uuid.UUID, str] = {}  # by project: each loaded once per batch
-        failures: dict[int, EmbeddingFailed] = {}
-        caching: list[Future[None]] = []  # cache writes, beside the blob writes
-        writes: dict[int, Future[BlobRef]] = {}  # vectors blobs, by job
         known: dict[str, dict[str, Vectors]] = {}  # by model: the batch's vectors so far
         urls = self.store.load_many(Url, [job.url_id for job in jobs])  # one query
         jobs = [_resolved(job, urls.get(job.url_id)) for job in jobs]
@@ -168,19 +262,33 @@ class Vectorizer:
         for model in dict.fromkeys(item.model_id for item in ready.values()):
             hashes = {h for item in ready.values() if item.model_id == model for h in item.pieces}
             known[model] = self.cache.get_many(model, list(hashes))
+        return _Batch(jobs, answers, ready, known)
+
+    def _embed_batch(self, batch: _Batch) -> _Embedded:
+        """Embed what the batch lacks, group by group, its blob writes started."""
+        embedded = _Embedded({}, [], {})
         sizes = {  # texts each job has to embed
-            n: sum(h not in known[item.model_id] for h in item.pieces) for n, item in ready.items()
+            n: sum(h not in batch.known.get(item.model_id, {}) for h in item.pieces)
+            for n, item in batch.ready.items()
         }
         for group in groups(sizes):
-            self._embed_group(group, ready, known, failures, caching, writes)
+            self._embed_group(group, batch.ready, batch.known, *embedded)
+        return embedded
+
+    def _finish(self, batch: _Batch, embedded: _Embedded) -> list[Next]:
+        """Record each job's outcome and commit, once its vectors blobs are written."""
+        answers = dict(batch.answers)
+        ready = dict(batch.ready)
         ctx = Context(ACTOR, uuid.uuid4().hex)
-        changed, recorded = self._record(ctx, jobs, ready, failures, writes, answers)
+        changed, recorded = self._record(
+            ctx, batch.jobs, ready, embedded.failures, embedded.writes, answers
+        )
         if recorded:
-            self._commit(list(changed.values()), jobs, recorded, ctx, answers)
-        for write in caching:
+            self._commit(list(changed.values()), batch.jobs, recorded, ctx, answers)
+        for write in embedded.caching:
             if write.exception() is not None:  # a cache: the next embed of the text pays
                 logger.warning("vector cache write failed: %s", write.exception())
-        return [answers[n] for n in range(len(jobs))]
+        return [answers[n] for n in range(len(batch.jobs))]
 
     def _record(
         self,

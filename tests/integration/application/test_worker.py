@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import psycopg
@@ -14,6 +14,7 @@ from application.ports import FetchError
 from application.store import TrawlStore
 from application.urls.pipeline import Pipeline
 from application.urls.worker import KINDS, Worker
+from application.vectorization.ports import Vectors
 from application.vectorization.vectorize import Vectorizer
 from domain.common import Context
 from domain.urls.aggregate import Url
@@ -263,3 +264,89 @@ def test_an_embedding_worker_hands_a_missing_chunking_back_to_the_queue(
     assert chunking.run_once("chunk")
     assert store.load(Url, url_id).status == "chunked"
     assert queue.stats() == {"vectorize": {"due": 1, "leased": 0, "waiting": 0}}
+
+
+def chunked_urls(
+    queue: PostgresJobQueue, store: TrawlStore, n: int
+) -> tuple[list[uuid.UUID], Pipeline, Vectorizer]:
+    """`n` URLs taken to chunked, each with a vectorize job of version 1 queued,
+    and a vectorizer for them."""
+    ids = [added_url(store, f"https://example.org/{i}") for i in range(n)]
+    for url_id in ids:
+        queue.enqueue("fetch", url_id, {}, host="example.org")
+    pipeline = make_pipeline(store, FakeFetcher(*[page(article(seed=str(i))) for i in range(n)]))
+    drain(make_worker(queue, pipeline, "w1"), queue, rounds=5 * n)
+    for url_id in ids:
+        queue.enqueue("vectorize", url_id, {"version": 1})
+    embedders = StaticEmbedders(HashingEmbedder())
+    return ids, pipeline, Vectorizer(store, pipeline.blobs, embedders, MemoryVectorCache())
+
+
+def test_a_worker_runs_vectorize_claims_back_to_back_up_to_its_limit(
+    new_queue: NewQueue, store: TrawlStore, url: str
+) -> None:
+    queue = new_queue()
+    ids, pipeline, vectorizer = chunked_urls(queue, store, 5)
+    worker = Worker(
+        queue, pipeline, "w2", 30, vectorizer=vectorizer, vectorize_batch=2, vectorize_stream=2
+    )
+
+    assert worker.run_once("vectorize")  # two claims of two, one after the other
+
+    assert queue.stats() == {"vectorize": {"due": 1, "leased": 0, "waiting": 0}}
+    assert sum(store.load(Url, u).status == "vectorized" for u in ids) == 4
+    assert worker.run_once("vectorize")
+    assert queue.stats() == {}
+    assert all(store.load(Url, u).status == "vectorized" for u in ids)
+
+
+class FailingClaims:
+    """The real queue, but every claim after the first fails (an outage)."""
+
+    def __init__(self, queue: PostgresJobQueue) -> None:
+        self.queue, self.claims = queue, 0
+
+    def claim(self, *args: object, **kwargs: object) -> object:
+        self.claims += 1
+        if self.claims > 1:
+            raise psycopg.OperationalError("the database went away")
+        return self.queue.claim(*args, **kwargs)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.queue, name)
+
+
+def test_a_claim_failing_mid_stream_still_finishes_the_claims_before_it(
+    new_queue: NewQueue, store: TrawlStore, url: str
+) -> None:
+    queue = new_queue()
+    ids, pipeline, vectorizer = chunked_urls(queue, store, 3)
+    failing = FailingClaims(queue)
+    worker = Worker(failing, pipeline, "w2", 30, vectorizer=vectorizer, vectorize_batch=2)  # type: ignore[arg-type]
+
+    assert worker.run_once("vectorize")
+
+    assert failing.claims == 2
+    assert queue.stats() == {"vectorize": {"due": 1, "leased": 0, "waiting": 0}}
+    assert sum(store.load(Url, u).status == "vectorized" for u in ids) == 2
+
+
+class CrashingEmbedder(HashingEmbedder):
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        raise RuntimeError("embedder bug")
+
+
+def test_a_claim_whose_vectorizing_crashes_is_retried_later(
+    new_queue: NewQueue, store: TrawlStore, url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue = new_queue()
+    ids, pipeline, _ = chunked_urls(queue, store, 2)
+    crashing = StaticEmbedders(CrashingEmbedder())
+    vectorizer = Vectorizer(store, pipeline.blobs, crashing, MemoryVectorCache())
+    worker = Worker(queue, pipeline, "w2", 30, vectorizer=vectorizer)
+
+    assert worker.run_once("vectorize")
+
+    assert queue.stats() == {"vectorize": {"due": 0, "leased": 0, "waiting": 2}}
+    assert all(store.load(Url, u).status == "chunked" for u in ids)
+    assert "vectorize jobs for 2 URLs failed" in caplog.text and "embedder bug" in caplog.text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -337,3 +337,99 @@ def test_load_many_reads_several_urls_as_load_does(store: TrawlStore) -> None:
         assert (found[url_id].version, found[url_id].url) == (one.version, one.url)
     with pytest.raises(ValueError, match="snapshotted"):
         store.load_many(type(project), [project.id])
+
+
+class ColdCache(MemoryVectorCache):
+    """A cache that keeps nothing: only what the step itself carries is known."""
+
+    def put_many(self, model_id: str, vectors: Mapping[str, Vectors]) -> None:
+        return None
+
+
+class Crashing(HashingEmbedder):
+    """A bug in the embedder (not a refusal) on any batch holding `word`."""
+
+    def __init__(self, word: str) -> None:
+        super().__init__()
+        self.word = word
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if any(self.word in text for text in texts):
+            raise RuntimeError("embedder bug")
+        return super().embed(texts)
+
+
+def jobs_of(store: TrawlStore, blobs: MemoryBlobs, seeds: Sequence[str]) -> list[Job]:
+    jobs = []
+    for n, seed in enumerate(seeds):
+        url_id = added_url(store, f"https://example.org/{seed}-{n}-{uuid.uuid4().hex[:6]}")
+        jobs.append(Job(url_id, chunked(store, blobs, article(seed=seed), url_id), MODEL))
+    return jobs
+
+
+def test_a_stream_answers_each_batch_in_order_as_vectorize_many_would(
+    store: TrawlStore,
+) -> None:
+    blobs, embedder = MemoryBlobs(), HashingEmbedder()
+    step = Vectorizer(store, blobs, StaticEmbedders(embedder), MemoryVectorCache())
+    jobs = jobs_of(store, blobs, [str(n) for n in range(7)])
+    batches = [("a", jobs[0:3]), ("b", jobs[3:5]), ("c", jobs[5:7])]
+
+    answered = list(step.stream(batches))
+
+    assert answered == [
+        ("a", [Next(DONE, 1)] * 3),
+        ("b", [Next(DONE, 1)] * 2),
+        ("c", [Next(DONE, 1)] * 2),
+    ]
+    for job in jobs:
+        assert store.load(Url, job.url_id).status == VECTORIZED
+    assert list(step.stream([])) == []
+
+
+def test_the_batch_before_counts_as_known_though_the_cache_lacks_it(store: TrawlStore) -> None:
+    """A batch is read while the one before it embeds, before that one's cache
+    writes land: the vectors it just made are carried over, not embedded again."""
+    blobs, embedder = MemoryBlobs(), HashingEmbedder()
+    step = Vectorizer(store, blobs, StaticEmbedders(embedder), ColdCache())
+    first, second = jobs_of(store, blobs, ["same", "same"])  # the same texts, two URLs
+    chunking = store.load(Url, first.url_id).chunking
+    assert chunking is not None
+    texts = {c.text_hash for c in chunking.chunks}
+
+    answered = list(step.stream([(1, [first]), (2, [second])]))
+
+    assert answered == [(1, [Next(DONE, 1)]), (2, [Next(DONE, 1)])]
+    assert sum(embedder.calls) == len(texts)  # once, though the cache kept nothing
+    held = [store.load(Url, job.url_id).vectors_for(MODEL) for job in (first, second)]
+    assert held[0] is not None and held[1] is not None
+    assert held[0].vectors_key == held[1].vectors_key
+
+
+def test_a_batch_that_crashes_is_answered_with_its_error_and_the_stream_goes_on(
+    store: TrawlStore,
+) -> None:
+    blobs = MemoryBlobs()
+    step = Vectorizer(store, blobs, StaticEmbedders(Crashing("boom")), MemoryVectorCache())
+    good, bad, after = (jobs_of(store, blobs, [seed]) for seed in ("fine", "boom", "later"))
+
+    answered = dict(step.stream([("good", good), ("bad", bad), ("after", after)]))
+
+    assert list(answered) == ["good", "bad", "after"]
+    assert answered["good"] == answered["after"] == [Next(DONE, 1)]
+    assert isinstance(answered["bad"], RuntimeError)
+    assert store.load(Url, bad[0].url_id).status == CHUNKED  # nothing recorded: retried later
+
+
+def test_a_url_in_two_batches_in_a_row_is_recorded_once(store: TrawlStore) -> None:
+    """The second batch may be read before the first commits (its copy of the
+    Url stale, its commit conflicting) or after: either way, recorded once."""
+    blobs, embedder = MemoryBlobs(), HashingEmbedder()
+    step = Vectorizer(store, blobs, StaticEmbedders(embedder), MemoryVectorCache())
+    (job,) = jobs_of(store, blobs, ["twice"])
+
+    answered = list(step.stream([(1, [job]), (2, [job])]))
+
+    assert answered == [(1, [Next(DONE, 1)]), (2, [Next(DONE, 1)])]
+    recorded = [e for e in store.events.get(job.url_id) if isinstance(e, Url.Vectorized)]
+    assert len(recorded) == 1
