@@ -78,6 +78,93 @@ QUERIES: tuple[tuple[str, str], ...] = (
     ("thread safety of libraries used by modules", "developer_thread_safety.html"),
 )
 
+# Written after hybrid's fusion weight was chosen on QUERIES, for pages QUERIES
+# leaves out: they check the choice on queries it was not made on.
+HELD_OUT: tuple[tuple[str, str], ...] = (
+    ("set a policy that rejects requests not compliant with the HTTP protocol", "compliance.html"),
+    (
+        "where the main configuration file lives and how other files are included",
+        "configuring.html",
+    ),
+    ("write API documentation comments with Doxygen", "developer_documenting.html"),
+    (
+        "register a hook function the server calls while processing a request",
+        "developer_hooks.html",
+    ),
+    ("write request handlers and scripts in Lua", "developer_lua.html"),
+    ("port a module written for Apache 1.3 to the 2.0 API", "developer_modules.html"),
+    (
+        "common mistakes when writing output filters that handle bucket brigades",
+        "developer_output-filters.html",
+    ),
+    ("why the configuration should not depend on DNS lookups", "dns-caveats.html"),
+    ("how the filter chain processes incoming and outgoing data", "filter.html"),
+    ("what a handler is and how files are mapped to an action", "handler.html"),
+    ("serve my site over https with a certificate", "howto_encrypt.html"),
+    ("how httpd is started on Unix and what happens at startup", "invoking.html"),
+    (
+        "password hash formats accepted for basic authentication such as bcrypt and MD5",
+        "misc_password_encryptions.html",
+    ),
+    ("scaling the server to handle heavy traffic on modern hardware", "misc_perf-scaling.html"),
+    (
+        "meaning of Context, Override and Status in the description of a directive",
+        "mod_directive-dict.html",
+    ),
+    ("run a CGI script for a given media type or request method", "mod_mod_actions.html"),
+    ("send files that already contain their own HTTP headers", "mod_mod_asis.html"),
+    ("keep session data in a browser cookie", "mod_mod_session_cookie.html"),
+    (
+        "mass virtual hosting with the host name interpolated into the document root path",
+        "mod_mod_vhost_alias.html",
+    ),
+    ("hybrid multi-process multi-threaded MPM and its ThreadsPerChild setting", "mod_worker.html"),
+    ("log the bytes received and sent for each request", "mod_mod_logio.html"),
+    ("WebDAV distributed authoring support", "mod_mod_dav.html"),
+    ("server-side image map files", "mod_mod_imagemap.html"),
+    ("filter a response body through an external program", "mod_mod_ext_filter.html"),
+    (
+        "load balancer that picks the worker with the fewest pending requests",
+        "mod_mod_lbmethod_bybusyness.html",
+    ),
+    (
+        "authorize access by comparing the file owner with the authenticated user",
+        "mod_mod_authz_owner.html",
+    ),
+    ("install httpd from source on Red Hat or CentOS as RPM packages", "platform_rpm.html"),
+    ("build httpd on Windows with cmake", "platform_win_compiling.html"),
+    ("options of the configure script for compiling the source tree", "programs_configure.html"),
+    ("tool to manage the user file of digest authentication", "programs_htdigest.html"),
+    ("convert a text file into a dbm file for RewriteMap", "programs_httxt2dbm.html"),
+    ("resolve IP addresses to host names in access logs afterwards", "programs_logresolve.html"),
+    ("split a combined access log into one file per virtual host", "programs_split-logfile.html"),
+    (
+        "stop other sites from hotlinking my images and deny access with mod_rewrite",
+        "rewrite_access.html",
+    ),
+    ("shard users across backend servers with a rewrite map", "rewrite_advanced.html"),
+    (
+        "how rewrite rules behave differently in per-directory htaccess files",
+        "rewrite_htaccess.html",
+    ),
+    ("in which phases of request handling mod_rewrite applies its rules", "rewrite_tech.html"),
+    (
+        "create a virtual host for every hostname automatically using mod_rewrite",
+        "rewrite_vhosts.html",
+    ),
+    ("ServerAdmin and ServerTokens settings for the whole server", "server-wide.html"),
+    ("share cached data such as SSL sessions across all worker processes", "socache.html"),
+    ("how the server decides which virtual host answers a request", "vhosts_details.html"),
+    (
+        "running out of file descriptors with many virtual hosts and log files",
+        "vhosts_fd-limits.html",
+    ),
+    ("different sites on different IP addresses of one machine", "vhosts_ip-based.html"),
+    ("mod_ssl compatibility with other SSL solutions and their directives", "ssl_ssl_compat.html"),
+    ("demultiplex a captured stream of connections into separate files", "programs_firehose.html"),
+    ("start a FastCGI program listening on a port", "programs_fcgistarter.html"),
+)
+
 
 @dataclass
 class Chunks:
