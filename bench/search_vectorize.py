@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 
 from application.auth.principal import Caller
 from application.ports import FetchRequest, FetchResult
@@ -80,15 +81,13 @@ def _timed(work: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def _vectorized(step: Vectorizer, claims: list[list[Job]], *, streamed: bool) -> float:
-    """Seconds to vectorize the claims: streamed, or one `vectorize_many` each."""
-    started = time.perf_counter()
+def _vectorize(step: Vectorizer, claims: list[list[Job]], *, streamed: bool) -> None:
+    """Vectorize the claims: streamed, or one `vectorize_many` each."""
     if streamed:
         list(step.stream(enumerate(claims)))
     else:
         for claim in claims:
             step.vectorize_many(claim)
-    return time.perf_counter() - started
 
 
 def run(url: str, command: str) -> list[Figure]:
@@ -122,7 +121,7 @@ def run(url: str, command: str) -> list[Figure]:
             cache.forget(hashes)  # cold: every text of the round is embedded
             kind = STREAM if number % 2 == 0 else ALONE
             step = Vectorizer(trawl.store, blobs, embedders, cache)
-            seconds = _vectorized(step, claims(texts), streamed=kind == STREAM)
+            seconds = _timed(partial(_vectorize, step, claims(texts), streamed=kind == STREAM))
             after = raw()
             runs[kind].append((seconds, (before + after) / 2))
             before = after

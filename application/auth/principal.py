@@ -66,3 +66,7 @@ class Caller:
     @property
     def is_auditor(self) -> bool:
         return self.role in ("auditor", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"

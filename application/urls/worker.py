@@ -188,15 +188,13 @@ class Worker:
         (up to `vectorize_stream` batches), through the vectorizer's stream:
         the next claim is read while this one is embedded."""
         assert self.vectorizer is not None
-        held: dict[int, list[Lease]] = {}
 
-        def claims() -> Iterator[tuple[int, list[Job]]]:
+        def claims() -> Iterator[tuple[list[Lease], list[Job]]]:
             claimed = leases
-            for number in range(self.vectorize_stream):
-                held[number] = claimed
+            for number in range(1, self.vectorize_stream + 1):
                 # Model: the project's (None), as it is when the batch is read.
-                yield number, [Job(c.subject_id, _version(c), None, c.attempt) for c in claimed]
-                if number + 1 == self.vectorize_stream:
+                yield claimed, [Job(c.subject_id, _version(c), None, c.attempt) for c in claimed]
+                if number == self.vectorize_stream:
                     return
                 try:
                     claimed = self._claim(VECTORIZE)
@@ -206,8 +204,8 @@ class Worker:
                 if not claimed:
                     return
 
-        for number, outcomes in self.vectorizer.stream(claims()):
-            self._vectorized(held.pop(number), outcomes)
+        for claimed, outcomes in self.vectorizer.stream(claims()):
+            self._vectorized(claimed, outcomes)
 
     def _vectorized(self, leases: list[Lease], outcomes: list[Next] | Exception) -> None:
         """Complete (or retry, or follow) one claim's jobs by their outcomes."""

@@ -122,7 +122,7 @@ class UserCommands:
         correlation_id: str | None = None,
     ) -> CommandResult:
         """`forget` on behalf of a caller, who must be an admin."""
-        if caller.role != "admin":
+        if not caller.is_admin:
             raise Forbidden("forgetting a person is for admins")
         return self.forget(caller.context(correlation_id), str(user_id), idempotency)
 

@@ -67,7 +67,7 @@ class SystemQueries(Controller):
     def jobs(self, caller: NamedDependency[Caller], trawl: NamedDependency[Trawl]) -> schemas.Jobs:
         """The job queue kind by kind (admins only): a kind whose due jobs keep
         ageing has no worker running it (`TRAWL_WORKER_JOBS`) or too few."""
-        if caller.role != "admin":
+        if not caller.is_admin:
             raise Forbidden("the job queue is for admins")
         return schemas.Jobs(items=[schemas.JobKind(**asdict(b)) for b in trawl.job_backlog()])
 
