@@ -33,7 +33,7 @@ def _p50(run: Callable[[Any, str], Any], qvecs: Any, qtexts: list[str]) -> float
 def profile(
     table: Any, where: str, qvecs: Any, qtexts: list[str], exact: list[set[uuid.UUID]]
 ) -> dict[str, Any]:
-    def vector(q: Any, nprobes: int = 20, filtered: bool = True, refine: int = 2) -> Any:
+    def vector(q: Any, nprobes: int = 10, filtered: bool = True, refine: int = 2) -> Any:
         search = table.search(q, vector_column_name="vector").distance_type("cosine")
         search = search.nprobes(nprobes).ef(64)
         if refine:
@@ -52,7 +52,7 @@ def profile(
         "text unfiltered p50 ms": _p50(lambda q, t: text(t), qvecs, qtexts),
         "count project rows p50 ms": _p50(lambda q, t: table.count_rows(where), qvecs, qtexts),
     }
-    for nprobes, refine in [(n, 2) for n in PROBES] + [(20, 0)]:
+    for nprobes, refine in [(n, 2) for n in PROBES] + [(10, 0)]:
         recalls = [
             len({uuid.UUID(r["chunk_id"]) for r in vector(q, nprobes, refine=refine)[:10]} & want)
             / 10

@@ -5,8 +5,9 @@ shared table still gets its k best chunks. Vector search is exact below the
 ANN threshold (no vector index yet) and approximate above it; text search is
 BM25 over the FTS index (prefiltered for small projects, over-fetched and
 filtered for large ones: `text_search`); hybrid fuses the two rankings (each
-`depth` deep) with reciprocal rank fusion, the text ranking weighted 1.5x,
-computed here so the depth, k and weights are ours.
+k deep, as LanceDB's own hybrid query takes them) with reciprocal rank
+fusion, the text ranking weighted 1.5x, computed here so the weights are
+ours.
 """
 
 from __future__ import annotations
@@ -37,22 +38,23 @@ class LanceSearchIndex:
         generation: Callable[[], int],
         answering: Callable[[UUID], str | None],
         *,
-        nprobes: int = 20,
+        nprobes: int = 10,
         ef: int = 64,
         refine: int = 2,
-        depth: int = 20,
         text_weight: float = TEXT_WEIGHT,
     ) -> None:
         self.tables = tables
         self.generation = generation
         self.answering = answering
+        # IVF partitions searched (~4k rows each: 244 at 1M rows). At 1M, 10
+        # probes gave recall@10 0.978 against exact search in 9.3 ms, 20 gave
+        # 0.99 in 11.0: hybrid pays for both halves, so 10 (docs/benchmarks.md).
         self.nprobes = nprobes
         self.ef = ef
         # The ANN index's distances are of quantized (SQ) vectors: re-ranking
         # `refine` x k candidates on the stored vectors took recall@10 at 1M rows
         # from 0.94 to 0.97 for ~1 ms (docs/benchmarks.md).
         self.refine = refine
-        self.depth = depth  # candidates of each ranking fused by hybrid
         self.text_weight = text_weight  # the text ranking's weight in the fusion (vector: 1)
         self._pool = ThreadPoolExecutor(4, thread_name_prefix="search-text")
         self._text_search = TextSearch(COLUMNS)
@@ -103,12 +105,13 @@ class LanceSearchIndex:
     def _hybrid(self, table: Any, where: str, query: str, vector: Any, k: int) -> list[Hit]:
         """Reciprocal rank fusion of the vector and text rankings (text weighted).
 
-        The two searches run at once (LanceDB releases the GIL), so hybrid
-        costs about the slower of the two, not their sum.
+        Each ranking is k deep: deeper lists (20 for k=10) ranked the bench's
+        queries no better (MRR 0.783 against 0.785) and cost 20% more at 1M
+        rows, the text search over-fetching twice the rows (docs/benchmarks.md).
+        The two searches run at once (LanceDB releases the GIL).
         """
-        depth = max(k, self.depth)
-        text = self._pool.submit(self._text, table, where, query, depth)
-        by_vector = self._vector(table, where, vector, depth)
+        text = self._pool.submit(self._text, table, where, query, k)
+        by_vector = self._vector(table, where, vector, k)
         fused: dict[str, float] = {}
         rows: dict[str, dict[str, Any]] = {}
         for weight, ranking in ((1.0, by_vector), (self.text_weight, text.result())):
