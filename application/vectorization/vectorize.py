@@ -13,8 +13,9 @@ of the step do not dwarf the embedding of a small page. The batch is then
 embedded in groups of about `GROUP_TEXTS` texts, and each group's vectors
 blobs are written (each with its fsync, or an S3 round trip) on a small
 thread pool while the next group is embedded; the last URL is a group of its
-own, so the one write nothing can hide is short. The cache writes run on the
-same pool. At ~2,000-2,800 chunks/s of raw embedding, these waits were a
+own, so the one write nothing can hide is short. The batch's new vectors go
+to the cache in one write per model, on the same pool, after its last group.
+At ~2,000-2,800 chunks/s of raw embedding, the blob writes' waits were a
 third of the step when they followed the embedding (docs/benchmarks.md).
 
 A worker with a backlog runs its claims through `stream`: each batch is read
@@ -265,14 +266,22 @@ class Vectorizer:
         return _Batch(jobs, answers, ready, known)
 
     def _embed_batch(self, batch: _Batch) -> _Embedded:
-        """Embed what the batch lacks, group by group, its blob writes started."""
+        """Embed what the batch lacks, group by group, its blob writes started;
+        then the cache write of all its new vectors (one per model: each write
+        is a transaction, and per group they cost the embedder a tenth of its
+        speed on two cores)."""
         embedded = _Embedded({}, [], {})
+        fresh: dict[str, dict[str, Vectors]] = {}  # by model: the vectors embedded
         sizes = {  # texts each job has to embed
             n: sum(h not in batch.known.get(item.model_id, {}) for h in item.pieces)
             for n, item in batch.ready.items()
         }
-        for group in groups(sizes):
-            self._embed_group(group, batch.ready, batch.known, *embedded)
+        try:
+            for group in groups(sizes):
+                self._embed_group(group, batch.ready, batch.known, embedded, fresh)
+        finally:  # what was embedded is cached, even when a later group crashed
+            for model, vectors_of in fresh.items():
+                embedded.caching.append(_IO.submit(self.cache.put_many, model, vectors_of))
         return embedded
 
     def _finish(self, batch: _Batch, embedded: _Embedded) -> list[Next]:
@@ -338,12 +347,13 @@ class Vectorizer:
         group: list[int],
         ready: dict[int, _Ready],
         known: dict[str, dict[str, Vectors]],
-        failures: dict[int, EmbeddingFailed],
-        caching: list[Future[None]],
-        writes: dict[int, Future[BlobRef]],
+        embedded: _Embedded,
+        fresh: dict[str, dict[str, Vectors]],
     ) -> None:
         """Embed a group of jobs (per model) and start writing their vectors blobs
-        on the I/O pool: each write waits on its fsync (or an S3 round trip)."""
+        on the I/O pool: each write waits on its fsync (or an S3 round trip).
+        The new vectors go to `fresh` (by model), for the cache."""
+        failures, writes = embedded.failures, embedded.writes
         for model in dict.fromkeys(ready[n].model_id for n in group):
             mine = [n for n in group if ready[n].model_id == model]
             ours = known.setdefault(model, {})
@@ -352,7 +362,9 @@ class Vectorizer:
                 lacking = [n for n in mine if any(h not in ours for h in ready[n].pieces)]
                 failures.update(dict.fromkeys(lacking, down[0]))
             else:
-                ours.update(self._embed(model, mine, ready, ours, failures, caching))
+                new = self._embed(model, mine, ready, ours, failures)
+                fresh.setdefault(model, {}).update(new)
+                ours.update(new)
             for n in mine:
                 if n not in failures:
                     matrix = self._matrix(ours, ready[n])
@@ -403,7 +415,6 @@ class Vectorizer:
         ready: dict[int, _Ready],
         known: dict[str, Vectors],
         failures: dict[int, EmbeddingFailed],
-        caching: list[Future[None]],
     ) -> dict[str, Vectors]:
         """The vectors of the jobs `mine` (one model) that `known` lacks, by text
         hash. A batch the model refuses is embedded again one URL at a time, so
@@ -411,7 +422,7 @@ class Vectorizer:
         `failures`, by job."""
         texts = {h: t for n in mine for h, t in ready[n].pieces.items() if h not in known}
         try:
-            return self._vectors_of(model, texts, caching)
+            return self._vectors_of(model, texts)
         except EmbeddingFailed as failure:
             logger.warning("embedding with %s failed: %s", model, failure.reason)
             lacking = [n for n in mine if any(h in texts for h in ready[n].pieces)]
@@ -422,7 +433,7 @@ class Vectorizer:
         for number, n in enumerate(lacking):
             alone = {h: t for h, t in ready[n].pieces.items() if h in texts and h not in found}
             try:
-                found.update(self._vectors_of(model, alone, caching))
+                found.update(self._vectors_of(model, alone))
             except EmbeddingFailed as refused:
                 logger.warning("embedding with %s failed for one URL: %s", model, refused.reason)
                 failures[n] = refused
@@ -469,11 +480,8 @@ class Vectorizer:
             except _STALE as stale:
                 answers[item.number] = Next(STALE, reason=type(stale).__name__)
 
-    def _vectors_of(
-        self, model_id: str, texts: dict[str, str], caching: list[Future[None]]
-    ) -> dict[str, Vectors]:
-        """Vectors of texts (the cache lacks them) by hash, embedded in batches and
-        cached (the cache writes run on the I/O pool; `caching` collects them)."""
+    def _vectors_of(self, model_id: str, texts: dict[str, str]) -> dict[str, Vectors]:
+        """Vectors of texts (the cache lacks them) by hash, embedded in batches."""
         found: dict[str, Vectors] = {}
         hashes = list(texts)
         embedder = self.embedders.get(model_id)
@@ -482,7 +490,5 @@ class Vectorizer:
             matrix = embedder.embed([texts[h] for h in batch])
             if matrix.shape != (len(batch), embedder.dimensions):
                 raise EmbeddingFailed(f"{model_id}: {matrix.shape} vectors", transient=False)
-            fresh = dict(zip(batch, matrix, strict=True))
-            caching.append(_IO.submit(self.cache.put_many, model_id, fresh))
-            found.update(fresh)
+            found.update(zip(batch, matrix, strict=True))
         return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -291,6 +292,48 @@ def test_a_large_batch_embeds_every_text_once_in_several_calls(store: TrawlStore
         chunks = [text[c.start : c.end] for c in url.chunkings[job.version].chunks]
         expected = HashingEmbedder().embed(chunks)
         assert np.array_equal(vectors.decode(blobs.get(held.vectors_key)), expected)
+
+
+class CountingCache(MemoryVectorCache):
+    """Counts the cache writes: each is a transaction in Postgres."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[int] = []
+
+    def put_many(self, model_id: str, vectors: Mapping[str, Vectors]) -> None:
+        self.writes.append(len(vectors))
+        super().put_many(model_id, vectors)
+
+
+def test_a_batch_of_several_groups_fills_the_cache_in_one_write(store: TrawlStore) -> None:
+    blobs, embedder, cache = MemoryBlobs(), HashingEmbedder(), CountingCache()
+    step = Vectorizer(store, blobs, StaticEmbedders(embedder), cache)
+    jobs = jobs_of(store, blobs, [str(n) for n in range(20)])  # 5 chunks each: 2+ groups
+
+    assert step.vectorize_many(jobs) == [Next(DONE, 1)] * len(jobs)
+
+    assert len(embedder.calls) > 2  # embedded group by group
+    assert cache.writes == [sum(embedder.calls)]  # cached at once
+    assert len(cache.vectors) == sum(embedder.calls)
+
+
+def test_what_a_crashing_batch_embedded_before_the_crash_is_cached(store: TrawlStore) -> None:
+    blobs, cache = MemoryBlobs(), CountingCache()
+    step = Vectorizer(store, blobs, StaticEmbedders(Crashing("boom")), cache)
+    jobs = jobs_of(store, blobs, [*(str(n) for n in range(19)), "boom"])  # the last group crashes
+
+    with pytest.raises(RuntimeError, match="embedder bug"):
+        step.vectorize_many(jobs)
+
+    deadline = time.monotonic() + 5  # the write runs on the I/O pool
+    while not cache.writes and time.monotonic() < deadline:
+        time.sleep(0.01)
+    first = store.load(Url, jobs[0].url_id).chunking
+    assert first is not None and cache.writes
+    assert cache.get_many(MODEL, [c.text_hash for c in first.chunks]).keys() == {
+        c.text_hash for c in first.chunks
+    }
 
 
 def test_refusals_and_outages_across_groups_fail_only_their_urls(store: TrawlStore) -> None:
