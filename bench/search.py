@@ -235,7 +235,7 @@ def scale(
                 .distance_type("cosine")
                 .where(where_big, prefilter=True)
                 .bypass_vector_index()
-                .select(["chunk_id"])
+                .select(["chunk_id", "_distance"])  # asked for: Lance warns otherwise
                 .limit(10)
                 .to_list()
             )
