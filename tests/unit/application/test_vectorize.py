@@ -430,6 +430,25 @@ def test_a_stream_answers_each_batch_in_order_as_vectorize_many_would(
     assert list(step.stream([])) == []
 
 
+def test_a_stream_embeds_each_batch_in_one_call_where_alone_it_takes_groups(
+    store: TrawlStore,
+) -> None:
+    """Alone, a batch is embedded group by group so its blob writes hide behind
+    the next group; in a stream the next batch hides them, so one call."""
+    blobs = MemoryBlobs()
+    alone, streamed = HashingEmbedder(), HashingEmbedder()
+    first = jobs_of(store, blobs, [f"a{n}" for n in range(20)])  # 5 chunks each: 2+ groups
+    second = jobs_of(store, blobs, [f"b{n}" for n in range(20)])
+
+    Vectorizer(store, blobs, StaticEmbedders(alone), MemoryVectorCache()).vectorize_many(first)
+    step = Vectorizer(store, blobs, StaticEmbedders(streamed), MemoryVectorCache())
+    answered = list(step.stream([(1, second)]))
+
+    assert len(alone.calls) > 2
+    assert answered == [(1, [Next(DONE, 1)] * 20)]
+    assert streamed.calls == [sum(alone.calls)]  # the same number of texts, one call
+
+
 def test_the_batch_before_counts_as_known_though_the_cache_lacks_it(store: TrawlStore) -> None:
     """A batch is read while the one before it embeds, before that one's cache
     writes land: the vectors it just made are carried over, not embedded again."""
