@@ -273,8 +273,8 @@ class Vectorizer:
     def _embed_batch(self, batch: _Batch, *, grouped: bool = True) -> _Embedded:
         """Embed what the batch lacks, group by group (`grouped`) or in one call
         per model, its blob writes started; then the cache write of all its
-        new vectors (one per model: each write is a transaction, and per group
-        they cost the embedder a tenth of its speed on two cores)."""
+        new vectors, one per model (each write is a Postgres transaction, on
+        the cores the embedder uses)."""
         embedded = _Embedded({}, [], {})
         fresh: dict[str, dict[str, Vectors]] = {}  # by model: the vectors embedded
         sizes = {  # texts each job has to embed
