@@ -15,11 +15,33 @@ from typing import Any
 
 from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from application.projections.base import Key, Row
 from infrastructure.postgres.row_cache import RowCache
 from infrastructure.postgres.updates import columns_of, update_changed
+
+
+def add_column(table: str, column: str, kind: str) -> Composed:
+    """Add a column the table lacks (a DO block: no lock when it is there).
+
+    `ALTER TABLE ... ADD COLUMN IF NOT EXISTS` takes an ACCESS EXCLUSIVE lock
+    even when the column exists. A process starting beside a running server
+    (`trawl rebuild`) that took it on `trawl_view_positions` before a view's
+    advisory lock deadlocked with a projector batch holding that advisory
+    lock and reading the positions."""
+    return SQL(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_attribute"
+        " WHERE attrelid = to_regclass(quote_ident({})) AND attname = {} AND NOT attisdropped)"
+        " THEN ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}; END IF; END $$"
+    ).format(
+        Literal(table),
+        Literal(column),
+        Identifier(table),
+        Identifier(column),
+        SQL(kind),  # type: ignore[arg-type]
+    )
+
 
 POSITIONS_DDL = (
     "CREATE TABLE IF NOT EXISTS trawl_view_positions ("
@@ -27,7 +49,7 @@ POSITIONS_DDL = (
     " updated_at timestamptz NOT NULL DEFAULT now())",
     # The shape (fingerprint of the tables) each view was built with: a view
     # whose code changed its tables is rebuilt at start (see Projector.setup).
-    "ALTER TABLE trawl_view_positions ADD COLUMN IF NOT EXISTS shape text",
+    add_column("trawl_view_positions", "shape", "text"),
     "CREATE TABLE IF NOT EXISTS trawl_parked_events ("
     " view text NOT NULL, position bigint NOT NULL, topic text NOT NULL,"
     " error text NOT NULL, parked_at timestamptz NOT NULL DEFAULT now(),"
@@ -66,13 +88,7 @@ class TableSchema:
         # A column added to a view since its table was created (additive only):
         # existing databases get it empty, and the projection fills new rows.
         statements += [
-            SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
-                table,
-                Identifier(c),
-                SQL(t),  # type: ignore[arg-type]
-            )
-            for c, t in self.columns
-            if c not in self.key
+            add_column(self.name + suffix, c, t) for c, t in self.columns if c not in self.key
         ]
         return statements + (self.index_ddl(suffix) if indexes else [])
 

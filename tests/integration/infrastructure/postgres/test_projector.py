@@ -1,3 +1,5 @@
+import threading
+import time
 import uuid
 from typing import Any
 
@@ -9,6 +11,7 @@ from application.projections.base import Rows
 from domain.common import Context
 from domain.projects.aggregate import Project
 from infrastructure.postgres import views
+from infrastructure.postgres.batches import lock_id
 from infrastructure.postgres.projector import Projector, ProjectorGroup
 from infrastructure.postgres.projects_view import PostgresProjectsView
 from interfaces.bootstrap import Trawl
@@ -279,6 +282,38 @@ def test_a_column_added_to_a_view_is_added_to_an_existing_table(trawl: Trawl, ur
         url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'urls'"
     )
     assert "vectors_key" in {row["column_name"] for row in columns}
+
+
+def test_setup_beside_a_running_batch_waits_for_it_and_never_deadlocks(
+    trawl: Trawl, url: str
+) -> None:
+    """A process starting beside a server (`trawl rebuild`) sets its views up
+    while a projector batch holds a view's advisory lock and then reads the
+    positions: the setup waits for the batch, and takes no lock the batch
+    needs (an ALTER TABLE of the positions did, and the two deadlocked)."""
+    urls = projector(trawl, "urls")
+    urls.setup()
+    with psycopg.connect(url, autocommit=False) as batch:
+        batch.execute("SET lock_timeout = '10s'")
+        batch.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id(urls.view),))
+        failed: list[BaseException] = []
+
+        def start() -> None:
+            try:
+                projector(trawl, "urls").setup()
+            except BaseException as error:
+                failed.append(error)
+
+        starting = threading.Thread(target=start)
+        starting.start()
+        time.sleep(0.5)  # the setup is now waiting for the advisory lock
+        assert starting.is_alive()
+        batch.execute("SELECT count(*) FROM trawl_view_positions").fetchone()
+        batch.execute("SELECT count(*) FROM urls").fetchone()
+        batch.commit()
+        starting.join(timeout=10)
+    assert not starting.is_alive()
+    assert failed == []
 
 
 def test_a_group_applies_every_views_events_in_one_batch_and_skips_what_a_view_has(
