@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -282,7 +283,7 @@ class Vectorizer:
             for n, item in batch.ready.items()
         }
         try:
-            for group in groups(sizes) if grouped else [list(sizes)] if sizes else []:
+            for group in groups(sizes, GROUP_TEXTS if grouped else sys.maxsize):
                 self._embed_group(group, batch.ready, batch.known, embedded, fresh)
         finally:  # what was embedded is cached, even when a later group crashed
             for model, vectors_of in fresh.items():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -32,6 +31,7 @@ from domain.urls.aggregate import Url
 from domain.urls.values import CHUNKED, EMBEDDING_FAILED, VECTORIZED
 from domain.urls.values import FAILED as FAILED_STATUS
 from infrastructure.memory.search import HashingEmbedder, MemoryVectorCache, StaticEmbedders
+from tests.support.waiting import eventually
 from tests.unit.application.pipeline_fakes import (
     FakeExtractor,
     FakeFetcher,
@@ -326,11 +326,9 @@ def test_what_a_crashing_batch_embedded_before_the_crash_is_cached(store: TrawlS
     with pytest.raises(RuntimeError, match="embedder bug"):
         step.vectorize_many(jobs)
 
-    deadline = time.monotonic() + 5  # the write runs on the I/O pool
-    while not cache.writes and time.monotonic() < deadline:
-        time.sleep(0.01)
+    eventually(lambda: cache.writes, what="the cache write (it runs on the I/O pool)")
     first = store.load(Url, jobs[0].url_id).chunking
-    assert first is not None and cache.writes
+    assert first is not None
     assert cache.get_many(MODEL, [c.text_hash for c in first.chunks]).keys() == {
         c.text_hash for c in first.chunks
     }

@@ -1,5 +1,4 @@
 import threading
-import time
 import uuid
 from typing import Any
 
@@ -24,6 +23,7 @@ from tests.integration.infrastructure.postgres.helpers import (
     query,
     run_in_threads,
 )
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -306,8 +306,15 @@ def test_setup_beside_a_running_batch_waits_for_it_and_never_deadlocks(
 
         starting = threading.Thread(target=start)
         starting.start()
-        time.sleep(0.5)  # the setup is now waiting for the advisory lock
-        assert starting.is_alive()
+        eventually(  # the setup is now waiting for the advisory lock
+            lambda: query(
+                url,
+                "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                " AND classid = 0 AND objid = %s",
+                (lock_id(urls.view),),
+            ),
+            what="the setup to wait for the view's advisory lock",
+        )
         batch.execute("SELECT count(*) FROM trawl_view_positions").fetchone()
         batch.execute("SELECT count(*) FROM urls").fetchone()
         batch.commit()
