@@ -26,6 +26,7 @@ from application.auth import errors as auth_errors
 from application.auth import tokens
 from application.projects import commands as projects_commands
 from application.store import InvalidRequest, NotFound, VersionConflict
+from application.vectorization.ports import EmbeddingFailed
 from domain.common import DomainError
 from domain.projects import errors as projects_errors
 from domain.shares import errors as shares_errors
@@ -121,6 +122,18 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]
         if isinstance(exc, cls):
             slug = getattr(exc, "slug", None) or default_slug
             return problem(request, status, slug, str(exc) or HTTPStatus(status).phrase)
+    if isinstance(exc, EmbeddingFailed):
+        # A search's query could not be embedded (the model's service throttled
+        # past its retries, down, or answering nonsense): text mode still works.
+        log.warning("%s %s: embedder failed (%s)", request.method, request.url.path, exc.reason)
+        return problem(
+            request,
+            503,
+            "embedder-unavailable",
+            f"the project's embedding model did not answer ({exc.reason});"
+            " retry later, or search with mode=text",
+            {"Retry-After": "5"},
+        )
     if isinstance(exc, UNAVAILABLE):
         # The class only: driver messages may name hosts and users.
         log.warning(

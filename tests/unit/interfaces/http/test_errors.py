@@ -7,6 +7,7 @@ from typing import Any
 import psycopg_pool
 import pytest
 
+from application.vectorization.ports import EmbeddingFailed
 from interfaces.bootstrap import Trawl
 from tests.unit.interfaces.http.api import Api, assert_problem
 
@@ -43,3 +44,26 @@ def test_ready_is_503_when_the_database_does_not_answer(api: Api, trawl: Trawl) 
     trawl.ping = lambda: False
     assert_problem(api.client.get("/health/ready"), 503, "unavailable")
     assert api.client.get("/health/live").status_code == 200
+
+
+class DownEmbedders:
+    """Every model's service throttled past its retries."""
+
+    def get(self, model_id: str) -> Any:
+        return self
+
+    def embed(self, texts: Any) -> Any:
+        raise EmbeddingFailed("bedrock: ThrottlingException")
+
+
+def test_a_query_the_embedder_cannot_embed_is_503_and_text_search_still_answers(
+    api: Api, trawl: Trawl, alice: dict[str, str]
+) -> None:
+    project = api.create_project(alice)["id"]
+    trawl.search.embedders = DownEmbedders()  # type: ignore[assignment]
+    answer = api.client.get(f"/api/v1/projects/{project}/search?q=harbour", headers=alice)
+    problem = assert_problem(answer, 503, "embedder-unavailable")
+    assert answer.headers["retry-after"] == "5"
+    assert "mode=text" in problem["detail"]
+    text = api.client.get(f"/api/v1/projects/{project}/search?q=harbour&mode=text", headers=alice)
+    assert text.status_code == 200, text.text
