@@ -19,6 +19,14 @@ deleted from LanceDB and the switch is recorded. A URL whose chunks the
 project's model refused (`VectorizationFailed`) leaves the index, so a switch
 never waits for it. Every decision depends on the log up to the event alone,
 so a replay or rebuild reaches the same index.
+
+An event is parked (`trawl_parked_events`) only when it cannot be applied
+however often it is tried: a blob gone or altered, state that does not
+decode. When a dependency fails instead (a blob store or LanceDB timing out,
+Postgres away: `TRANSIENT`), the batch stops where it is and `follow` tries
+again from the last committed position, so a passing outage never leaves a
+URL out of the index or a removed one in it. `trawl rebuild --view search`
+applies parked events again.
 """
 
 from __future__ import annotations
@@ -30,6 +38,9 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+import psycopg
+from botocore.exceptions import BotoCoreError, ClientError
+from eventsourcing import persistence
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import Connection
 from psycopg.rows import DictRow
@@ -62,6 +73,19 @@ TOPICS = tuple(
 # Events applied after whatever the batch gathered before them is committed.
 IN_ORDER = (Project.Deleted, Url.Removed, Url.VectorizationFailed, Project.EmbeddingModelChanged)
 Progress = Callable[[int], None]
+# Failures of a dependency, not of the event: the batch stops and is tried
+# again. OSError covers files and sockets (timeouts, refused connections);
+# LanceDB reports its I/O and commit failures as OSError or RuntimeError; an S3
+# error that is not a missing object (throttling, credentials) is a ClientError.
+TRANSIENT = (
+    OSError,
+    RuntimeError,
+    psycopg.Error,
+    persistence.OperationalError,
+    persistence.InterfaceError,
+    BotoCoreError,
+    ClientError,
+)
 
 
 class SearchProjector:
@@ -197,6 +221,8 @@ class SearchProjector:
                 if isinstance(event, IN_ORDER):
                     self._flush(conn, pending)  # deletions and model changes apply in log order
                 writes = self._apply(event, position, conn, pending)
+            except TRANSIENT:
+                raise  # nothing after the last commit is lost: `follow` tries again
             except Exception as error:  # noqa: BLE001 - parked, visible, retryable
                 log.error("view %s parked event %s: %s", self.view, row["notification_id"], error)
                 writes = [lambda c, row=row, error=error: park(c, self.view, row, error)]

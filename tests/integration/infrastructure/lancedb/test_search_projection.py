@@ -151,6 +151,45 @@ def test_an_event_it_cannot_apply_is_parked_and_the_rest_goes_on(world: World, u
     assert world.trawl.search_projector.position() == world.trawl.store.head()
 
 
+class FlakyBlobs:
+    """The projector's blob store, timing out on one key until told to recover."""
+
+    def __init__(self, inner: Any, key: str) -> None:
+        self.inner, self.key, self.down = inner, key, True
+
+    def get(self, key: str) -> bytes:
+        if self.down and key == self.key:
+            raise TimeoutError(f"read of {key} timed out")
+        return self.inner.get(key)  # type: ignore[no-any-return]
+
+
+def test_a_blob_store_outage_stops_the_batch_and_the_retry_indexes_the_url(
+    world: World, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A passing outage is not the event's fault: nothing is parked, the
+    position stays before the event, and the next try indexes the URL."""
+    alpha = world.ingest("https://example.org/alpha", article(seed="alpha"))
+    held = world.trawl.store.load(Url, alpha).vectors_for(MODEL)
+    assert held is not None
+    search = world.trawl.search_projector
+    flaky = FlakyBlobs(search.blobs, held.vectors_key)
+    monkeypatch.setattr(search, "blobs", flaky)
+    for view in ("access", "projects", "urls"):
+        projector(world.trawl, view).catch_up()
+
+    with pytest.raises(TimeoutError):
+        search.catch_up()
+    assert scalar(url, "SELECT count(*) FROM trawl_parked_events") == 0
+    assert search.position() < world.trawl.store.head()
+    assert not world.trawl.url_queries.get(world.owner, alpha).indexed
+
+    flaky.down = False
+    search.catch_up()
+    assert world.rows() == chunk_count(world, alpha)
+    assert world.trawl.url_queries.get(world.owner, alpha).indexed
+    assert search.position() == world.trawl.store.head()
+
+
 def test_a_second_writer_waits_while_the_first_holds_the_lock(world: World, url: str) -> None:
     world.ingest("https://example.org/alpha", article(seed="alpha"))
     with psycopg.connect(url, autocommit=True) as other:
