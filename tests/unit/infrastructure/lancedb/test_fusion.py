@@ -74,3 +74,26 @@ def test_the_text_ranking_outweighs_the_vector_ranking_at_equal_rank(
 
 def test_with_equal_weights_a_tie_goes_to_the_vector_ranking(tables: lance.LanceTables) -> None:
     assert first_hit(tables, text_weight=1.0) == uuid.UUID(int=1)
+
+
+def test_a_search_that_resolved_a_generation_a_rebuild_then_dropped_asks_the_live_one(
+    tables: lance.LanceTables, tmp_path: Path
+) -> None:
+    """`trawl rebuild --view search` (another process) swaps generation 2 in and
+    drops generation 1 while a search is between resolving and querying."""
+    old = tables.get(lance.table_name(MODEL, 1))
+    fresh = tables.create(lance.table_name(MODEL, 2), DIMS)
+    fresh.add(old.to_arrow())
+    tables.ensure_indexes(fresh)
+    answers = iter([1, 1, 2])  # warm-up; the race: 1 resolved, then the swap
+
+    def generation() -> int:
+        return next(answers, 2)
+
+    index = LanceSearchIndex(tables, generation, lambda _: None)
+    query = np.eye(DIMS, dtype=np.float32)[0]
+    before = index.search(PROJECT, MODEL, "zebra", query, 5, "hybrid")
+    lance.LanceTables(str(tmp_path)).drop(lance.table_name(MODEL, 1))  # the rebuild's process
+
+    after = index.search(PROJECT, MODEL, "zebra", query, 5, "hybrid")
+    assert [hit.chunk_id for hit in after] == [hit.chunk_id for hit in before]
