@@ -22,7 +22,9 @@ from infrastructure.postgres.projector import lock_id
 
 REBUILD, OLD = "__rebuild", "__old"
 
-Report = Callable[[int, int], None]  # (events read so far, events to read)
+# (events of the search topics read so far, the log position reached): the
+# position is what moves toward the head in step with the work.
+Report = Callable[[int, int], None]
 
 
 def rebuild_search(live: SearchProjector, report: Report | None = None) -> int:
@@ -44,14 +46,13 @@ def rebuild_search(live: SearchProjector, report: Report | None = None) -> int:
             curs.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(table + REBUILD)))
         curs.execute("DELETE FROM trawl_view_positions WHERE view = %s", (fresh.view,))
     fresh.setup()
-    head = live.store.head()
     done = 0
 
     def progress(count: int) -> None:
         nonlocal done
         done += count
         if report:
-            report(done, max(head, done))
+            report(done, fresh.position())
 
     fresh.catch_up(progress)
     for name in live.tables.names(old + 1):

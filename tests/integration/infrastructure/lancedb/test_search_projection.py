@@ -18,6 +18,8 @@ from domain.common import Context
 from domain.urls.aggregate import Url
 from infrastructure.blobs.local import LocalBlobStore
 from infrastructure.embedding.registry import EmbedderRegistry
+from infrastructure.lancedb.projector import SearchProjector
+from infrastructure.lancedb.rebuild import rebuild_search
 from infrastructure.postgres.projector import lock_id
 from infrastructure.postgres.vector_cache import PostgresVectorCache
 from interfaces.bootstrap import Trawl
@@ -246,3 +248,24 @@ def test_the_index_keeps_up_with_the_log_while_the_ann_index_trains(
             follower.join(30)
     assert search.train() is True
     assert search.tables.optimize(name) is True
+
+
+def test_a_rebuild_reports_its_progress_in_log_positions_up_to_the_head(world: World) -> None:
+    """The search topics are a fraction of the log: the bar moves by position."""
+    for seed in ("alpha", "beta", "gamma"):
+        world.ingest(f"https://example.org/{seed}", article(seed=seed))
+    world.project_all()
+    live = world.trawl.search_projector
+    rows = world.rows()
+    small = SearchProjector(live.store, live.datastore, live.tables, live.blobs, batch_size=2)
+    reports: list[tuple[int, int]] = []
+
+    read = rebuild_search(small, lambda done, position: reports.append((done, position)))
+
+    head = world.trawl.store.head()
+    positions = [position for _, position in reports]
+    assert positions == sorted(positions)
+    assert positions[0] < head and positions[-1] == head
+    assert reports[-1][0] == read
+    assert world.rows("chunks_wordllama_l2_supercat_256_g2") == rows
+    assert world.trawl.search_projector.tables.get("chunks_wordllama_l2_supercat_256_g1") is None
