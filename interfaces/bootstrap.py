@@ -54,7 +54,6 @@ from application.urls.retention import BlobReferences, sweep
 from application.urls.worker import Worker
 from application.users.commands import UserCommands
 from application.users.queries import UserQueries
-from application.vectorization.commands import Revectorizer
 from application.vectorization.ports import Embedders, SearchIndex
 from application.vectorization.search import SearchQueries
 from application.vectorization.vectorize import Vectorizer
@@ -146,7 +145,6 @@ class Trawl:
     # group of views applied in one transaction per batch (default: each view).
     followers: list[Any] = field(default_factory=list)
     # Queues a project's re-vectorization (on a model change; Postgres only).
-    revectorize: Revectorizer | None = None
     # Ingestion (Postgres only): each worker thread runs fetch/extract/chunk jobs.
     make_worker: Callable[[str], Worker] | None = None
     job_backlog: Callable[[], list[Backlog]] = lambda: []  # the queue, kind by kind
@@ -371,7 +369,6 @@ def bootstrap(
     trawl.projectors = [*projectors, search.projector]
     trawl.followers = _followers(projectors, search.projector)
     trawl.search_projector = search.projector
-    trawl.revectorize = Revectorizer(trawl.url_queries.view, queue)
     trawl.job_backlog = queue.backlog
     vectorizer = Vectorizer(store, blobs, search.embedders, search.cache)
     _wire_ingestion(trawl, datastore, queue, blobs, doorbell, vectorizer)
