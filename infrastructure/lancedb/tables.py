@@ -134,6 +134,7 @@ class LanceTables:
         table = self.get(name) or self.create(name, dimensions)
         if rows.num_rows == 0:  # an empty text: nothing of the URL stays
             table.delete(url_filter(url_id))
+            self.ensure_indexes(table)  # a table created here must answer text search
             return
         result = (
             table.merge_insert("chunk_id")
@@ -157,6 +158,7 @@ class LanceTables:
         scope = " OR ".join(url_filter(url_id) for url_id in urls)
         if rows.num_rows == 0:
             table.delete(scope)
+            self.ensure_indexes(table)
             return
         result = (
             table.merge_insert("chunk_id")

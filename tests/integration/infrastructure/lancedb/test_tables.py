@@ -52,6 +52,21 @@ def test_a_merge_replaces_one_urls_chunks_and_leaves_the_others(tmp_path: Path) 
     assert table.count_rows(lance.url_filter(second)) == 5
 
 
+@pytest.mark.parametrize("urls", [1, 2])
+def test_a_table_first_made_by_urls_without_chunks_answers_text_search(
+    tmp_path: Path, urls: int
+) -> None:
+    """The first URLs a model indexes may have empty texts: the table they
+    create has its indexes, so text search answers (nothing) instead of failing."""
+    tables = lance.LanceTables(str(tmp_path))
+    name = lance.table_name(MODEL, 1)
+    empty = {uuid.UUID(int=20 + n): rows(uuid.UUID(int=20 + n), 0) for n in range(urls)}
+    tables.upsert_urls(name, 256, empty)
+
+    table = tables.get(name)
+    assert table.search("chunk", query_type="fts").limit(5).to_list() == []
+
+
 def test_new_tables_are_written_in_the_2_1_file_format(tmp_path: Path) -> None:
     """Lance's default (2.2) reads a search's hits at about half the speed
     (docs/benchmarks.md); the format is named in the table's manifest."""
