@@ -35,9 +35,14 @@ _REFUSED_INPUT = {"ValidationException"}  # how Titan turns down an input it can
 class RateLimiter:
     """At most `per_minute` starts per rolling minute, spaced evenly (thread-safe)."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        per_minute: int,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.interval = 60.0 / per_minute
-        self.clock = clock
+        self.clock, self.sleep = clock, sleep
         self._next = 0.0
         self._lock = threading.Lock()
 
@@ -47,7 +52,7 @@ class RateLimiter:
             start = max(now, self._next)
             self._next = start + self.interval
         if start > now:
-            time.sleep(start - now)
+            self.sleep(start - now)
 
 
 class BedrockEmbedder:

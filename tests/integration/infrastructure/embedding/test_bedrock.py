@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from application.vectorization.ports import EmbeddingFailed
-from infrastructure.aws.bedrock import BedrockEmbedder
+from infrastructure.aws.bedrock import BedrockEmbedder, RateLimiter
 
 pytestmark = pytest.mark.integration
 
@@ -29,6 +29,8 @@ class FakeBedrock(ThreadingHTTPServer):
         self.requests: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self.lock = threading.Lock()
+        self.meet: threading.Barrier | None = None  # requests wait here for each other
+        self.in_flight = self.most_in_flight = 0
 
     @property
     def url(self) -> str:
@@ -51,6 +53,13 @@ class _Handler(BaseHTTPRequestHandler):
             status, kind = failure
             self._answer(status, {"message": "slow down"}, {"x-amzn-ErrorType": kind})
             return
+        if self.server.meet is not None:
+            with self.server.lock:
+                self.server.in_flight += 1
+                self.server.most_in_flight = max(self.server.most_in_flight, self.server.in_flight)
+            self.server.meet.wait()
+            with self.server.lock:
+                self.server.in_flight -= 1
         if self.server.malformed:
             self._answer(200, {"embedding": [1.0, 2.0]})  # too short
             return
@@ -140,3 +149,31 @@ def test_a_refused_credential_is_not_the_texts_fault(bedrock: FakeBedrock) -> No
     with pytest.raises(EmbeddingFailed) as failed:
         embedder(bedrock, concurrency=1).embed(["text"])
     assert len(bedrock.requests) == 1 and failed.value.transient
+
+
+def test_requests_run_concurrently_up_to_the_limit(bedrock: FakeBedrock) -> None:
+    """Each request waits until three are in flight: fewer at once never pass."""
+    bedrock.meet = threading.Barrier(3, timeout=10)
+    vectors = embedder(bedrock, concurrency=3, max_attempts=1).embed(
+        [f"text {n}" for n in range(6)]
+    )
+    assert vectors.shape == (6, 256)
+    assert bedrock.most_in_flight >= 3
+
+
+def test_the_rate_limit_spaces_request_starts_evenly() -> None:
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 6))
+        now[0] += seconds
+
+    limiter = RateLimiter(600, clock=lambda: now[0], sleep=sleep)
+    for _ in range(6):
+        limiter.wait()
+    assert slept == [0.1] * 5  # 600 a minute: one start every 0.1 s, the first at once
+    now[0] += 5.0  # idle a while: no burst is saved up beyond the next start
+    limiter.wait()
+    limiter.wait()
+    assert slept == [0.1] * 6
