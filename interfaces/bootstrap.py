@@ -91,6 +91,7 @@ from infrastructure.postgres import (
 )
 from infrastructure.postgres import queue as queue_module
 from infrastructure.postgres import vault as vault_module
+from infrastructure.postgres import views as view_tables
 from infrastructure.postgres.blobs_view import BlobDeletionCheck
 from infrastructure.postgres.database import library_env
 from infrastructure.postgres.deletion_check import JobQueueDeletionCheck, ViewDeletionCheck
@@ -156,6 +157,7 @@ class Trawl:
     # The event stream: the relay (when this process may run one) and its progress.
     relay: Relay | None = None
     relay_status: Callable[[], RelayStatus | None] = lambda: None
+    parked: Callable[[], dict[str, int]] = dict  # events each view set aside
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _closers: list[Callable[[], Any]] = field(default_factory=list)
@@ -282,6 +284,11 @@ def _project_model(projects: ProjectsView, settings: Settings) -> Callable[[UUID
     return model_for
 
 
+def _parked(datastore: PostgresDatastore) -> dict[str, int]:
+    with datastore.transaction(commit=False) as curs:
+        return view_tables.parked_counts(curs)
+
+
 def _followers(projectors: list[Projector], search: SearchProjector) -> list[Any]:
     """The views applied at once in one group (one transaction per batch for
     all); a view that lingers on purpose (the scheduler's `lag`) and the
@@ -378,6 +385,7 @@ def bootstrap(
     trawl.ping = lambda: _ping(datastore)
     events_table = store.recorder.events_table_name  # type: ignore[attr-defined]
     trawl.relay_status = lambda: relay_status(datastore, store.mapper, events_table)
+    trawl.parked = lambda: _parked(datastore)
     if nats_url and settings.relay_enabled:
         trawl.relay = relay_for(store, database_url, nats_url, stream_spec(settings))
     trawl._closers.append(watcher.stop)

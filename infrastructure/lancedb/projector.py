@@ -39,7 +39,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 from eventsourcing import persistence
 from eventsourcing.postgres import PostgresDatastore
 from psycopg import Connection

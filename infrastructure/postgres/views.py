@@ -190,6 +190,16 @@ def write_positions(curs: Cursor[DictRow], moves: Sequence[tuple[str, int, bool]
     return rows[0]["mark"] if rows else ""
 
 
+def parked_counts(curs: Cursor[DictRow]) -> dict[str, int]:
+    """Events each view set aside (`trawl_parked_events`); none before any view ran."""
+    curs.execute("SELECT to_regclass('trawl_parked_events') IS NOT NULL AS present")
+    row = curs.fetchone()
+    if not row or not row["present"]:
+        return {}
+    curs.execute("SELECT view, count(*) AS parked FROM trawl_parked_events GROUP BY view")
+    return {r["view"]: int(r["parked"]) for r in curs.fetchall()}
+
+
 def read_position(curs: Cursor[DictRow], view: str) -> int:
     curs.execute("SELECT position FROM trawl_view_positions WHERE view = %s", (view,))
     row = curs.fetchone()

@@ -39,9 +39,11 @@ class SystemQueries(Controller):
     def projections(
         self, caller: NamedDependency[Caller], trawl: NamedDependency[Trawl]
     ) -> schemas.Projections:
-        """Each view's position and lag behind the log head; the relay's progress."""
+        """Each view's position, lag behind the log head and parked events; the
+        relay's progress."""
         positions = trawl.positions.positions()
         relay = trawl.relay_status()
+        parked = trawl.parked()
         head = trawl.store.head()  # read second: a lag is never under-reported
         return schemas.Projections(
             relay=None
@@ -58,6 +60,7 @@ class SystemQueries(Controller):
                     position=positions.get(name, 0),
                     head=head,
                     lag=max(head - positions.get(name, 0), 0),
+                    parked=parked.get(name, 0),
                 )
                 for name in trawl.views
             ],

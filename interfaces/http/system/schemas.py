@@ -10,12 +10,16 @@ class Health(Schema):
 
 
 class Projection(Schema):
-    """How far a view has read the log, and how far behind the head it is."""
+    """How far a view has read the log, how far behind the head it is, and
+    how many events it set aside."""
 
     name: str
     position: int
     head: int
     lag: int
+    # Events the view could not apply and set aside (see the README); `trawl
+    # rebuild --view NAME` applies them again.
+    parked: int = 0
 
 
 class RelayProgress(Schema):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import pytest
 
 from domain.common import Context
 from interfaces.bootstrap import Trawl
+from tests.integration.infrastructure.postgres.helpers import execute
 from tests.support.waiting import wait_until
 from tests.unit.interfaces.http.api import Api, bearer
 
@@ -29,6 +31,29 @@ def test_projections_show_the_projects_view(api: Api, alice: dict[str, str]) -> 
     assert projects["position"] >= position
     assert projects["head"] >= projects["position"]
     assert projects["lag"] == projects["head"] - projects["position"]
+
+
+def test_projections_count_each_views_parked_events(
+    api: Api, alice: dict[str, str], database_url: str
+) -> None:
+    """Counted as a change: other tests on this database may have parked events."""
+
+    def parked() -> int:
+        items = api.client.get("/api/v1/system/projections", headers=alice).json()["items"]
+        return int(next(item for item in items if item["name"] == "projects")["parked"])
+
+    before = parked()
+    position = secrets.randbelow(2**40) + 2**41  # past any real event: one row of our own
+    execute(
+        database_url,
+        "INSERT INTO trawl_parked_events (view, position, topic, error)"
+        " VALUES ('projects', %s, 'Project.Created', 'ValueError()')",
+        (position,),
+    )
+    try:
+        assert parked() == before + 1
+    finally:
+        execute(database_url, "DELETE FROM trawl_parked_events WHERE position = %s", (position,))
 
 
 def test_the_job_backlog_shows_each_kind_to_admins(
