@@ -31,8 +31,8 @@ def lance_cpu_threads(cores: int) -> int | None:
     None: its own default suits. Lance keeps two cores for I/O and gives its
     compute pool the rest, but ONE thread when that leaves none: there a
     hybrid search's two halves queue for that thread. On 2 cores, two
-    threads cut the hybrid p50 at 1M rows by ~7% (10 of 12 alternating
-    runs, docs/benchmarks.md)."""
+    threads won 10 of 12 alternating runs of the hybrid p50 at 1M rows
+    (median 29.8 against 31.3 ms, docs/benchmarks.md)."""
     return min(cores, 2) if cores - 2 < 2 and cores > 1 else None
 
 
