@@ -13,6 +13,7 @@ import pytest
 
 from application.vectorization.ports import EmbeddingFailed
 from infrastructure.aws.bedrock import BedrockEmbedder, RateLimiter
+from infrastructure.embedding.registry import EmbedderRegistry
 
 pytestmark = pytest.mark.integration
 
@@ -177,3 +178,17 @@ def test_the_rate_limit_spaces_request_starts_evenly() -> None:
     limiter.wait()
     limiter.wait()
     assert slept == [0.1] * 6
+
+
+def test_the_registry_makes_bedrock_embedders_with_the_configured_endpoint(
+    bedrock: FakeBedrock,
+) -> None:
+    """What `trawl serve` builds from TRAWL_BEDROCK_*: one embedder per model id."""
+    registry = EmbedderRegistry(
+        region="eu-west-1", endpoint_url=bedrock.url, concurrency=2, requests_per_minute=60_000
+    )
+    model = "bedrock/amazon.titan-embed-text-v2:0/512"
+    made = registry.get(model)
+    assert registry.get(model) is made
+    assert made.embed(["harbour cranes"]).shape == (1, 512)
+    assert bedrock.requests[-1]["dimensions"] == 512

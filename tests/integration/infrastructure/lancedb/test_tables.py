@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,24 @@ def test_a_table_first_made_by_urls_without_chunks_answers_text_search(
 
     table = tables.get(name)
     assert table.search("chunk", query_type="fts").limit(5).to_list() == []
+
+
+def test_optimize_compacts_and_drops_versions_past_the_retention(tmp_path: Path) -> None:
+    tables = lance.LanceTables(str(tmp_path))
+    name = lance.table_name(MODEL, 1)
+    for n in range(4):  # a commit (a version and a data fragment) each
+        tables.upsert_url(name, 256, uuid.UUID(int=30 + n), rows(uuid.UUID(int=30 + n), 3))
+    table = tables.get(name)
+    before = {v["version"] for v in table.list_versions()}
+    assert table.stats()["fragment_stats"]["num_fragments"] == 4
+
+    with pytest.warns(UserWarning, match="removes every version except the latest"):
+        assert tables.optimize(name, retention=timedelta(0))
+
+    after = {v["version"] for v in table.list_versions()}
+    assert min(after) > max(before)  # only the versions optimize itself wrote are left
+    assert table.stats()["fragment_stats"]["num_fragments"] < 4  # compacted
+    assert table.count_rows() == 12
 
 
 def test_new_tables_are_written_in_the_2_1_file_format(tmp_path: Path) -> None:
