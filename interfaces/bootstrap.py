@@ -145,7 +145,6 @@ class Trawl:
     # What the projector threads follow, one thread each: a projector, or a
     # group of views applied in one transaction per batch (default: each view).
     followers: list[Any] = field(default_factory=list)
-    # Queues a project's re-vectorization (on a model change; Postgres only).
     # Ingestion (Postgres only): each worker thread runs fetch/extract/chunk jobs.
     make_worker: Callable[[str], Worker] | None = None
     job_backlog: Callable[[], list[Backlog]] = lambda: []  # the queue, kind by kind

@@ -45,6 +45,7 @@ def rebuild_search(live: SearchProjector, report: Report | None = None) -> int:
         for table in search_state.TABLES:
             curs.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(table + REBUILD)))
         curs.execute("DELETE FROM trawl_view_positions WHERE view = %s", (fresh.view,))
+        curs.execute("DELETE FROM trawl_parked_events WHERE view = %s", (fresh.view,))
     fresh.setup()
     done = 0
 
@@ -97,6 +98,7 @@ def _swap(c: Cursor[DictRow], view: str, fresh_view: str, generation: int) -> No
         (generation, search_state.VIEW),
     )
     c.execute("DELETE FROM trawl_view_positions WHERE view = %s", (fresh_view,))
+    views.settle_parked(c, view, fresh_view)
     c.execute(
         "UPDATE trawl_view_positions SET position = %s, updated_at = now() WHERE view = %s",
         (position, view),

@@ -62,6 +62,8 @@ def rebuild_all(
             curs.execute(statement)
         for live in lives:
             views.drop_view(curs, live.schema, REBUILD)
+            # What an interrupted rebuild parked is parked again, or applied, now.
+            curs.execute("DELETE FROM trawl_parked_events WHERE view = %s", (live.view + REBUILD,))
             views.create_view(curs, live.schema, REBUILD, indexes=False)
     head = lives[0].store.head()
     done = 0
@@ -105,6 +107,7 @@ def _swap(curs: Cursor[DictRow], live: Projector, fresh: Projector) -> None:
         curs.execute(SQL("DROP TABLE IF EXISTS {}").format(names[OLD]))
         _rename_indexes(curs, table)
     curs.execute("DELETE FROM trawl_view_positions WHERE view = %s", (fresh.view,))
+    views.settle_parked(curs, schema.name, fresh.view)
     curs.execute(
         "INSERT INTO trawl_view_positions (view, position, shape) VALUES (%s, %s, %s)"
         " ON CONFLICT (view) DO UPDATE SET position = EXCLUDED.position,"

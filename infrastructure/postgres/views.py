@@ -200,6 +200,13 @@ def parked_counts(curs: Cursor[DictRow]) -> dict[str, int]:
     return {r["view"]: int(r["parked"]) for r in curs.fetchall()}
 
 
+def settle_parked(curs: Cursor[DictRow], view: str, rebuilt: str) -> None:
+    """A rebuild swapped in: the events the view had parked were applied again
+    (or parked again, under the rebuild's name, which become the view's)."""
+    curs.execute("DELETE FROM trawl_parked_events WHERE view = %s", (view,))
+    curs.execute("UPDATE trawl_parked_events SET view = %s WHERE view = %s", (view, rebuilt))
+
+
 def read_position(curs: Cursor[DictRow], view: str) -> int:
     curs.execute("SELECT position FROM trawl_view_positions WHERE view = %s", (view,))
     row = curs.fetchone()

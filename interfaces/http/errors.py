@@ -125,13 +125,14 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]
     if isinstance(exc, EmbeddingFailed):
         # A search's query could not be embedded (the model's service throttled
         # past its retries, down, or answering nonsense): text mode still works.
+        # The reason is logged, not answered: an adapter's error text may name
+        # server paths.
         log.warning("%s %s: embedder failed (%s)", request.method, request.url.path, exc.reason)
         return problem(
             request,
             503,
             "embedder-unavailable",
-            f"the project's embedding model did not answer ({exc.reason});"
-            " retry later, or search with mode=text",
+            "the project's embedding model did not answer; retry later, or search with mode=text",
             {"Retry-After": "5"},
         )
     if isinstance(exc, UNAVAILABLE):

@@ -23,7 +23,7 @@ from infrastructure.lancedb.rebuild import rebuild_search
 from infrastructure.postgres.projector import lock_id
 from infrastructure.postgres.vector_cache import PostgresVectorCache
 from interfaces.bootstrap import Trawl
-from tests.integration.infrastructure.postgres.helpers import execute, projector, scalar
+from tests.integration.infrastructure.postgres.helpers import execute, projector, query, scalar
 from tests.support.waiting import eventually
 from tests.unit.application.pipeline_fakes import FakeExtractor, FakeFetcher, article, page
 
@@ -269,3 +269,18 @@ def test_a_rebuild_reports_its_progress_in_log_positions_up_to_the_head(world: W
     assert reports[-1][0] == read
     assert world.rows("chunks_wordllama_l2_supercat_256_g2") == rows
     assert world.trawl.search_projector.tables.get("chunks_wordllama_l2_supercat_256_g1") is None
+
+
+def test_a_rebuild_settles_the_parked_events_under_the_views_name(world: World, url: str) -> None:
+    """Parked again by the rebuild (the blob is still gone): counted once, as the view's."""
+    broken = world.ingest("https://example.org/alpha", article(seed="alpha"))
+    held = world.trawl.store.load(Url, broken).vectors_for(MODEL)
+    assert held is not None
+    world.blobs.delete(held.vectors_key)
+    world.project_all()
+    parked = "SELECT view, count(*) AS n FROM trawl_parked_events GROUP BY view ORDER BY view"
+    assert [(r["view"], r["n"]) for r in query(url, parked)] == [("search", 1)]
+
+    rebuild_search(world.trawl.search_projector)
+
+    assert [(r["view"], r["n"]) for r in query(url, parked)] == [("search", 1)]

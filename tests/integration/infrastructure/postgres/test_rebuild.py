@@ -18,6 +18,7 @@ from tests.integration.infrastructure.postgres.helpers import (
     new_caller,
     projector,
     query,
+    scalar,
 )
 from tests.support.waiting import wait_until
 
@@ -267,3 +268,18 @@ def test_listeners_keep_no_pool_connection(trawl: Trawl, url: str) -> None:
         wait_until(lambda: listening() >= len(trawl.projectors), what="the projectors LISTEN")
         # Held by listeners, a connection would never come back and every try would fail.
         wait_until(take_all, what="every pool connection taken at once")
+
+
+def test_a_rebuild_settles_the_events_the_view_had_parked(trawl: Trawl, url: str) -> None:
+    """Every event is applied again by the rebuild: what the old view had parked
+    is gone unless the rebuild parks it again (this one is not in the log)."""
+    history(trawl, new_caller())
+    execute(
+        url,
+        "INSERT INTO trawl_parked_events (view, position, topic, error)"
+        " VALUES ('projects', 999999, 'Project.Created', 'ValueError()')",
+    )
+
+    rebuild(projector(trawl))
+
+    assert scalar(url, "SELECT count(*) FROM trawl_parked_events WHERE view LIKE 'projects%%'") == 0

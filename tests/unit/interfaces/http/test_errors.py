@@ -65,5 +65,6 @@ def test_a_query_the_embedder_cannot_embed_is_503_and_text_search_still_answers(
     problem = assert_problem(answer, 503, "embedder-unavailable")
     assert answer.headers["retry-after"] == "5"
     assert "mode=text" in problem["detail"]
+    assert "Throttling" not in problem["detail"]  # the adapter's reason is only logged
     text = api.client.get(f"/api/v1/projects/{project}/search?q=harbour&mode=text", headers=alice)
     assert text.status_code == 200, text.text
