@@ -24,9 +24,12 @@ An event is parked (`trawl_parked_events`) only when it cannot be applied
 however often it is tried: a blob gone or altered, state that does not
 decode. When a dependency fails instead (a blob store or LanceDB timing out,
 Postgres away: `TRANSIENT`), the batch stops where it is and `follow` tries
-again from the last committed position, so a passing outage never leaves a
-URL out of the index or a removed one in it. `trawl rebuild --view search`
-applies parked events again.
+again from the last committed position, so an outage shorter than
+`PARK_AFTER_SECONDS` never leaves a URL out of the index or a removed one in
+it. An event still failing after that is parked too (an S3 object moved to
+an archive class fails the same way for ever, and the view must go on).
+Parked events show in `GET /api/v1/system/projections`; `trawl rebuild
+--view search` applies them again.
 """
 
 from __future__ import annotations
@@ -71,6 +74,7 @@ TOPICS = tuple(
     )
 )
 # Events applied after whatever the batch gathered before them is committed.
+PARK_AFTER_SECONDS = 300.0  # an event failing transiently this long is parked
 IN_ORDER = (Project.Deleted, Url.Removed, Url.VectorizationFailed, Project.EmbeddingModelChanged)
 Progress = Callable[[int], None]
 # Failures of a dependency, not of the event: the batch stops and is tried
@@ -100,8 +104,12 @@ class SearchProjector:
         generation: int | None = None,  # None: the live one, read from Postgres
         batch_size: int = 500,
         optimize_seconds: float = 60.0,
+        park_after_seconds: float = PARK_AFTER_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store, self.datastore, self.tables, self.blobs = store, datastore, tables, blobs
+        self.park_after_seconds, self.clock = park_after_seconds, clock
+        self._failing: tuple[int, float] | None = None  # (position, first failure)
         self.suffix = suffix
         self.fixed_generation = generation
         self.batch_size = batch_size
@@ -221,8 +229,17 @@ class SearchProjector:
                 if isinstance(event, IN_ORDER):
                     self._flush(conn, pending)  # deletions and model changes apply in log order
                 writes = self._apply(event, position, conn, pending)
-            except TRANSIENT:
-                raise  # nothing after the last commit is lost: `follow` tries again
+            except TRANSIENT as error:
+                if not self._failed_too_long(position):
+                    raise  # nothing after the last commit is lost: `follow` tries again
+                log.error(
+                    "view %s parked event %s after %.0f s of: %s",
+                    self.view,
+                    position,
+                    self.park_after_seconds,
+                    error,
+                )
+                writes = [lambda c, row=row, error=error: park(c, self.view, row, error)]
             except Exception as error:  # noqa: BLE001 - parked, visible, retryable
                 log.error("view %s parked event %s: %s", self.view, row["notification_id"], error)
                 writes = [lambda c, row=row, error=error: park(c, self.view, row, error)]
@@ -234,6 +251,14 @@ class SearchProjector:
             with conn.transaction():
                 views.write_position(conn.cursor(), self.view, end)
         return max(len(found), 1 if end > start else 0)
+
+    def _failed_too_long(self, position: int) -> bool:
+        """Whether the event at `position` has failed for `park_after_seconds`
+        (counted from its first failure in a row)."""
+        now = self.clock()
+        if self._failing is None or self._failing[0] != position:
+            self._failing = (position, now)
+        return now - self._failing[1] >= self.park_after_seconds
 
     def _flush(self, conn: Connection[DictRow], pending: Pending) -> None:
         """The URLs gathered so far: one LanceDB commit per table, then their

@@ -192,6 +192,32 @@ def test_a_blob_store_outage_stops_the_batch_and_the_retry_indexes_the_url(
     assert search.position() == world.trawl.store.head()
 
 
+def test_an_event_failing_transiently_past_the_limit_is_parked_and_the_view_goes_on(
+    world: World, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outage that does not end (an object archived away) must not stop the view."""
+    alpha = world.ingest("https://example.org/alpha", article(seed="alpha"))
+    beta = world.ingest("https://example.org/beta", article(seed="beta"))
+    held = world.trawl.store.load(Url, alpha).vectors_for(MODEL)
+    assert held is not None
+    search, now = world.trawl.search_projector, [0.0]
+    monkeypatch.setattr(search, "blobs", FlakyBlobs(search.blobs, held.vectors_key))
+    monkeypatch.setattr(search, "clock", lambda: now[0])
+    for view in ("access", "projects", "urls"):
+        projector(world.trawl, view).catch_up()
+
+    for at in (0.0, search.park_after_seconds - 1):
+        now[0] = at
+        with pytest.raises(TimeoutError):
+            search.catch_up()
+    now[0] = search.park_after_seconds
+    search.catch_up()
+
+    assert scalar(url, "SELECT count(*) FROM trawl_parked_events WHERE view = 'search'") == 1
+    assert world.rows() == chunk_count(world, beta)
+    assert search.position() == world.trawl.store.head()
+
+
 def test_a_second_writer_waits_while_the_first_holds_the_lock(world: World, url: str) -> None:
     world.ingest("https://example.org/alpha", article(seed="alpha"))
     with psycopg.connect(url, autocommit=True) as other:
