@@ -36,9 +36,19 @@ def lance_cpu_threads(cores: int) -> int | None:
     return min(cores, 2) if cores - 2 < 2 and cores > 1 else None
 
 
-def _cores() -> int:
+def _cores(quota_file: str = "/sys/fs/cgroup/cpu.max") -> int:
+    """The cores this process may use, as Lance counts them: the CPUs it may
+    run on, capped by a cgroup (v2) quota, e.g. a container's `--cpus 2`."""
     affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity else os.cpu_count() or 1
+    cores = len(affinity(0)) if affinity else os.cpu_count() or 1
+    try:
+        with open(quota_file) as quota:
+            limit, period = quota.read().split()[:2]
+    except (OSError, ValueError):
+        return cores
+    if limit == "max":
+        return cores
+    return max(1, min(cores, -(-int(limit) // int(period))))  # rounded up
 
 
 # Read once, at Lance's first query: set before any, unless the operator chose.
