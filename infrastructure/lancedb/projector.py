@@ -73,8 +73,8 @@ TOPICS = tuple(
         Project.Deleted,
     )
 )
-# Events applied after whatever the batch gathered before them is committed.
 PARK_AFTER_SECONDS = 300.0  # an event failing transiently this long is parked
+# Events applied after whatever the batch gathered before them is committed.
 IN_ORDER = (Project.Deleted, Url.Removed, Url.VectorizationFailed, Project.EmbeddingModelChanged)
 Progress = Callable[[int], None]
 # Failures of a dependency, not of the event: the batch stops and is tried
@@ -229,19 +229,10 @@ class SearchProjector:
                 if isinstance(event, IN_ORDER):
                     self._flush(conn, pending)  # deletions and model changes apply in log order
                 writes = self._apply(event, position, conn, pending)
-            except TRANSIENT as error:
-                if not self._failed_too_long(position):
+            except Exception as error:  # parked (visible, retryable) unless transient
+                if isinstance(error, TRANSIENT) and not self._failed_too_long(position):
                     raise  # nothing after the last commit is lost: `follow` tries again
-                log.error(
-                    "view %s parked event %s after %.0f s of: %s",
-                    self.view,
-                    position,
-                    self.park_after_seconds,
-                    error,
-                )
-                writes = [lambda c, row=row, error=error: park(c, self.view, row, error)]
-            except Exception as error:  # noqa: BLE001 - parked, visible, retryable
-                log.error("view %s parked event %s: %s", self.view, row["notification_id"], error)
+                log.error("view %s parked event %s: %s", self.view, position, error)
                 writes = [lambda c, row=row, error=error: park(c, self.view, row, error)]
             pending.writes += writes
             pending.position = position

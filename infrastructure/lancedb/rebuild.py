@@ -45,7 +45,7 @@ def rebuild_search(live: SearchProjector, report: Report | None = None) -> int:
         for table in search_state.TABLES:
             curs.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(table + REBUILD)))
         curs.execute("DELETE FROM trawl_view_positions WHERE view = %s", (fresh.view,))
-        curs.execute("DELETE FROM trawl_parked_events WHERE view = %s", (fresh.view,))
+        views.forget_parked(curs, fresh.view)  # an interrupted rebuild's
     fresh.setup()
     done = 0
 

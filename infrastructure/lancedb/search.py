@@ -78,36 +78,30 @@ class LanceSearchIndex:
         generation's tables right after it swaps the next one in: a search that
         resolved the old generation just before finds its table gone, and asks
         the live one instead."""
-        generation = self.generation()
-        try:
-            found = self._search(generation, project_id, model_id, query, vector, k, mode, url_id)
-        except Exception:
-            if self.generation() == generation:
-                raise
-            found = None
-        if found is None and self.generation() != generation:
-            generation = self.generation()
-            found = self._search(generation, project_id, model_id, query, vector, k, mode, url_id)
-        return found or []
-
-    def _search(
-        self,
-        generation: int,
-        project_id: UUID,
-        model_id: str,
-        query: str,
-        vector: Vectors | None,
-        k: int,
-        mode: str,
-        url_id: UUID | None,
-    ) -> list[Hit] | None:
-        """The hits from the generation's table; None: it has no such table."""
-        table = self.tables.get(lance.table_name(model_id, generation))
-        if table is None:
-            return None
         where = lance.project_filter(project_id)
         if url_id is not None:
             where += " AND " + lance.url_filter(url_id)
+
+        def ranked(generation: int) -> list[Hit] | None:  # None: no such table
+            table = self.tables.get(lance.table_name(model_id, generation))
+            return None if table is None else self._ranked(table, where, query, vector, k, mode)
+
+        generation = self.generation()
+        try:
+            found = ranked(generation)
+        except Exception:
+            live = self.generation()
+            if live == generation:
+                raise
+            return ranked(live) or []
+        if found is None and (live := self.generation()) != generation:
+            return ranked(live) or []
+        return found or []
+
+    def _ranked(
+        self, table: Any, where: str, query: str, vector: Vectors | None, k: int, mode: str
+    ) -> list[Hit]:
+        """The table's hits in the query's mode."""
         if mode == HYBRID:
             return self._hybrid(table, where, query, vector, k)
         if mode == TEXT:

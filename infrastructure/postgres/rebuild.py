@@ -63,7 +63,7 @@ def rebuild_all(
         for live in lives:
             views.drop_view(curs, live.schema, REBUILD)
             # What an interrupted rebuild parked is parked again, or applied, now.
-            curs.execute("DELETE FROM trawl_parked_events WHERE view = %s", (live.view + REBUILD,))
+            views.forget_parked(curs, live.view + REBUILD)
             views.create_view(curs, live.schema, REBUILD, indexes=False)
     head = lives[0].store.head()
     done = 0

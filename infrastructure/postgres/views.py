@@ -191,11 +191,7 @@ def write_positions(curs: Cursor[DictRow], moves: Sequence[tuple[str, int, bool]
 
 
 def parked_counts(curs: Cursor[DictRow]) -> dict[str, int]:
-    """Events each view set aside (`trawl_parked_events`); none before any view ran."""
-    curs.execute("SELECT to_regclass('trawl_parked_events') IS NOT NULL AS present")
-    row = curs.fetchone()
-    if not row or not row["present"]:
-        return {}
+    """Events each view set aside (`trawl_parked_events`)."""
     curs.execute("SELECT view, count(*) AS parked FROM trawl_parked_events GROUP BY view")
     return {r["view"]: int(r["parked"]) for r in curs.fetchall()}
 
@@ -203,8 +199,13 @@ def parked_counts(curs: Cursor[DictRow]) -> dict[str, int]:
 def settle_parked(curs: Cursor[DictRow], view: str, rebuilt: str) -> None:
     """A rebuild swapped in: the events the view had parked were applied again
     (or parked again, under the rebuild's name, which become the view's)."""
-    curs.execute("DELETE FROM trawl_parked_events WHERE view = %s", (view,))
+    forget_parked(curs, view)
     curs.execute("UPDATE trawl_parked_events SET view = %s WHERE view = %s", (view, rebuilt))
+
+
+def forget_parked(curs: Cursor[DictRow], view: str) -> None:
+    """Drop the view's parked events (a rebuild's, before it applies every event again)."""
+    curs.execute("DELETE FROM trawl_parked_events WHERE view = %s", (view,))
 
 
 def read_position(curs: Cursor[DictRow], view: str) -> int:
