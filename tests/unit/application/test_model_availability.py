@@ -7,7 +7,7 @@ import pytest
 from application.auth.principal import Caller
 from application.projects.commands import ProjectCommands
 from domain.projects.aggregate import Project
-from domain.vectorization.models import ModelUnavailable
+from domain.vectorization.models import InvalidModelId, ModelUnavailable
 from infrastructure.embedding.registry import EmbedderRegistry
 from interfaces.bootstrap import Trawl
 
@@ -41,3 +41,10 @@ def test_a_model_the_deployment_cannot_run_is_refused_and_nothing_written(
     commands.change_settings(owner, project, {"embedding_model": TITAN})
     assert trawl.store.load(Project, project).embedding_model == TITAN
     assert ModelUnavailable.slug == "invalid-model"  # answered as 422 invalid-model
+
+
+def test_a_second_spelling_of_the_deployment_default_fails_at_start(trawl: Trawl) -> None:
+    with pytest.raises(InvalidModelId, match="wordllama/l2_supercat-256"):
+        ProjectCommands(
+            trawl.store, trawl.projects.policy, default_model="wordllama/l2_supercat-0256"
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from domain.projects.settings import ProjectSettings
 from domain.vectorization.models import InvalidModelId, ModelId, parse_model_id
 
 pytestmark = pytest.mark.unit
@@ -45,3 +46,18 @@ def test_the_slug_is_fit_for_a_table_name() -> None:
     assert parse_model_id("bedrock/amazon.titan-embed-text-v2:0/512").slug == (
         "bedrock_amazon_titan_embed_text_v2_0_512"
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("wordllama/l2_supercat-0256", "wordllama/l2_supercat-256"),
+        ("bedrock/amazon.titan-embed-text-v2:0/0512", "bedrock/amazon.titan-embed-text-v2:0/512"),
+    ],
+)
+def test_a_project_setting_takes_one_spelling_of_a_model(raw: str, canonical: str) -> None:
+    # The id keys the vector cache and names the search table: a second spelling
+    # would be a second model sharing the first one's table.
+    assert str(parse_model_id(raw)) == canonical
+    with pytest.raises(InvalidModelId, match=canonical):
+        ProjectSettings(embedding_model=raw)

@@ -64,6 +64,7 @@ def test_settings_change_partially_and_null_turns_refresh_off(
         ({"refresh_interval_seconds": 1}, 422, "invalid-settings"),
         ({"embedding_model": "nope"}, 422, "invalid-model"),
         ({"embedding_model": "wordllama/l2_supercat-300"}, 422, "invalid-model"),
+        ({"embedding_model": "wordllama/l2_supercat-0256"}, 422, "invalid-model"),
         ({"chunk_size": "big"}, 400, None),
         ({"colour": "red"}, 400, None),
     ],
