@@ -26,7 +26,9 @@ from infrastructure.postgres import search_state
 class Pending:
     """What a batch gathered since its last commit: rows per (table, dimensions)
     and URL, the Postgres writes up to `position`, the projects whose model
-    switch may have completed; and, for the whole batch, each project's wanted model."""
+    switch may have completed; and, for the whole batch, each project's wanted
+    model and the projects deleted (their drop is not in Postgres until the
+    next commit, and a later event of the batch must not index them again)."""
 
     generation: int
     rows: dict[tuple[str, int], dict[UUID, pa.Table]] = field(default_factory=dict)
@@ -34,6 +36,7 @@ class Pending:
     position: int | None = None
     dirty: set[UUID] = field(default_factory=set)
     wanted: dict[UUID, str] = field(default_factory=dict)
+    dropped: set[UUID] = field(default_factory=set)
 
     def clear(self) -> None:
         self.rows, self.writes, self.position, self.dirty = {}, [], None, set()

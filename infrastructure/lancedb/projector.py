@@ -294,7 +294,7 @@ class SearchProjector:
             self._leave(removed, pending)
             return [lambda c: search_state.forget_url(c, s, event.originator_id)]
         url = self.store.load(Url, event.originator_id, version=event.originator_version)
-        if search_state.is_dropped(conn.cursor(), s, url.project_id):
+        if self._dropped(conn, pending, url.project_id):
             return []
         model = self._wanted(conn, pending, url.project_id, position)
         if isinstance(event, Url.VectorizationFailed):
@@ -337,6 +337,7 @@ class SearchProjector:
         names = self.tables.names(pending.generation)
         self.tables.delete(names, lance.project_filter(project_id))
         pending.wanted.pop(project_id, None)
+        pending.dropped.add(project_id)
         return [lambda c: search_state.drop_project(c, s, project_id)]
 
     def _model_changed(
@@ -349,7 +350,7 @@ class SearchProjector:
         of the log, so that the switch can complete.
         """
         s, project_id, model = self.suffix, event.originator_id, event.embedding_model
-        if search_state.is_dropped(conn.cursor(), s, project_id):
+        if self._dropped(conn, pending, project_id):
             return []
         writes = [lambda c: search_switch.set_wanted(c, s, project_id, model)]
         held = search_switch.held(conn.cursor(), s, project_id, model)
@@ -363,6 +364,12 @@ class SearchProjector:
         pending.wanted[project_id] = model
         pending.dirty.add(project_id)
         return writes
+
+    def _dropped(self, conn: Connection[DictRow], pending: Pending, project_id: UUID) -> bool:
+        """Whether the project was deleted: earlier in this batch, or before it."""
+        return project_id in pending.dropped or search_state.is_dropped(
+            conn.cursor(), self.suffix, project_id
+        )
 
     def _wanted(
         self, conn: Connection[DictRow], pending: Pending, project_id: UUID, position: int

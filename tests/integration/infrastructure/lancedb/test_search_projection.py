@@ -139,6 +139,29 @@ def test_removal_and_project_deletion_leave_the_index(world: World, url: str) ->
     assert scalar(url, "SELECT count(*) FROM trawl_search_urls") == 0
 
 
+def test_vectors_recorded_after_the_project_was_deleted_stay_out_of_the_index(
+    world: World, url: str
+) -> None:
+    # A vectorize job that started before the deletion records its vectors
+    # after it; in the same batch, the drop is not yet in Postgres.
+    items = world.trawl.urls.add_many(world.owner, world.project, ["https://example.org/late"])
+    url_id = uuid.UUID(items.extra["items"][0]["id"])
+    pipeline = Pipeline(
+        world.trawl.store, FakeFetcher(page(article(seed="late"))), FakeExtractor(), world.blobs
+    )
+    outcome = pipeline.fetch(url_id, uuid.uuid4(), 1)
+    outcome = pipeline.extract(url_id, outcome.version)
+    outcome = pipeline.chunk(url_id, outcome.version, SETTINGS)
+    assert outcome.step == VECTORIZE and outcome.version is not None
+    world.trawl.projects.delete(world.owner, world.project)
+    world.vectorizer.vectorize(url_id, outcome.version, MODEL)
+
+    world.project_all()  # one batch: the deletion, then the vectors
+
+    assert world.rows() == 0
+    assert scalar(url, "SELECT count(*) FROM trawl_search_urls") == 0
+
+
 def test_an_event_it_cannot_apply_is_parked_and_the_rest_goes_on(world: World, url: str) -> None:
     broken = world.ingest("https://example.org/alpha", article(seed="alpha"))
     held = world.trawl.store.load(Url, broken).vectors_for(MODEL)
