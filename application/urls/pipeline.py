@@ -34,7 +34,7 @@ from domain.common import Context
 from domain.projects.aggregate import ACTIVE, ARCHIVED, Project
 from domain.urls import errors
 from domain.urls.aggregate import Url
-from domain.urls.values import CHUNKED, FETCHED, FETCHING, PENDING, retry_delay
+from domain.urls.values import CHUNKED, FETCHED, FETCHING, PENDING, VECTORIZED, retry_delay
 
 logger = logging.getLogger(__name__)
 
@@ -168,9 +168,19 @@ class Pipeline:
             )
 
         url = self._record(url, record)
-        if url.status == CHUNKED:  # unchanged content whose vectors may be missing (a new model)
+        if self._vectors_missing(url):  # unchanged content, embedded before a model change
             return Next(VECTORIZE, url.current_version)
         return _after_fetch(url)
+
+    def _vectors_missing(self, url: Url) -> bool:
+        """Whether the current chunks lack the vectors of the project's model:
+        none yet, or only a model's the project has left (a URL revived or
+        refreshed unchanged after a model change would otherwise never get the
+        new model's vectors, and never be searchable again)."""
+        if url.status != VECTORIZED:
+            return url.status == CHUNKED
+        model = self.store.load(Project, url.project_id).embedding_model
+        return url.vectors_for(model) is None
 
     def _failed(
         self,
@@ -307,7 +317,7 @@ class Pipeline:
             ):
                 # Nothing new to record; the vectors may still be missing (a
                 # crash before the vectorize job was queued): the step is idempotent.
-                return Next(VECTORIZE if url.status == CHUNKED else DONE, version)
+                return Next(VECTORIZE if self._vectors_missing(url) else DONE, version)
             data = self.blobs.get(text.text_key).decode("utf-8", "surrogatepass")
         except _STALE as stale:
             return Next(STALE, reason=type(stale).__name__)

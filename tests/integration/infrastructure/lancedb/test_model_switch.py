@@ -137,6 +137,27 @@ def test_switching_back_reuses_the_stored_vectors_of_the_first_model(world: Worl
     assert world.trawl.url_queries.get(world.owner, harbour).indexed
 
 
+def test_a_url_revived_unchanged_after_a_model_change_gets_the_new_models_vectors(
+    world: World,
+) -> None:
+    body = article(seed="harbour")
+    harbour = world.ingest("https://example.org/harbour", body)
+    cranes = world.ingest("https://example.org/cranes", article(seed="cranes"))
+    world.project_all()
+    world.trawl.urls.remove(world.owner, harbour)
+    world.project_all()
+    change_model(world, NEW)
+    revectorize(world, cranes, NEW)
+    assert answering(world) == NEW
+
+    # Added again, the same content: it holds the old model's vectors only.
+    assert world.ingest("https://example.org/harbour", body, model=NEW) == harbour
+    world.project_all()
+
+    assert world.trawl.url_queries.get(world.owner, harbour).indexed
+    assert world.search("harbour3w4 harbour3w5", "text")[0] == harbour
+
+
 def test_vectors_of_a_model_the_project_left_are_not_indexed(world: World) -> None:
     change_model(world, NEW)
     late = world.ingest("https://example.org/harbour", article(seed="harbour"), model=MODEL)
