@@ -76,7 +76,7 @@ class UrlsProjection(Projection):
                 "version": None,
                 "chunked_version": None,
                 "vectorized_version": None,
-                "vectors_key": None,
+                "vectors_keys": None,
                 "title": None,
                 "added_at": event.timestamp,
                 "updated_at": event.timestamp,
@@ -114,7 +114,7 @@ class UrlsProjection(Projection):
             and row["version"] is not None
             and row["chunked_version"] == row["version"]
         )
-        vectorized = chunked and row is not None and row.get("vectors_key") is not None
+        vectorized = chunked and row is not None and row.get("vectors_keys") is not None
         self._settle(event, rows, VECTORIZED if vectorized else CHUNKED if chunked else FETCHED)
 
     @process.register
@@ -155,7 +155,7 @@ class UrlsProjection(Projection):
         changes = {"last_error": None} if again else {}
         # New chunks: the vectors held so far are of other chunks.
         self._touch(
-            event, rows, status=status, chunked_version=event.version, vectors_key=None, **changes
+            event, rows, status=status, chunked_version=event.version, vectors_keys=None, **changes
         )
 
     @process.register
@@ -165,13 +165,19 @@ class UrlsProjection(Projection):
             return
         refused = row["status"] == FAILED and row["last_error"] == EMBEDDING_FAILED
         status = VECTORIZED if row["status"] == CHUNKED or refused else row["status"]
+        # Every model's vectors of the current chunks, not only the last one's:
+        # the index may hold any of them (a switch back to a model, a late
+        # job of a model the project left).
+        keys = (row.get("vectors_keys") or "").split()
+        if event.vectors_key not in keys:
+            keys.append(event.vectors_key)
         self._touch(
             event,
             rows,
             status=status,
             last_error=None if refused else row["last_error"],
             vectorized_version=event.version,
-            vectors_key=event.vectors_key,
+            vectors_keys=" ".join(keys),
         )
 
     @process.register

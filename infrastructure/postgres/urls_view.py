@@ -25,7 +25,9 @@ SCHEMA = ViewSchema(
                 ("version", "integer"),
                 ("chunked_version", "integer"),
                 ("vectorized_version", "integer"),
-                ("vectors_key", "text"),
+                # The blob keys of every model's vectors of the current
+                # chunks, space-separated (none: not vectorized yet).
+                ("vectors_keys", "text"),
                 ("title", "text"),
                 ("added_at", "timestamptz"),
                 ("updated_at", "timestamptz"),
@@ -36,12 +38,13 @@ SCHEMA = ViewSchema(
     ),
 )
 
-# `indexed`: the search index holds the vectors the URL's current chunks got
-# (trawl_search_urls is written by the search projection after each commit).
+# `indexed`: the search index holds vectors the URL's current chunks got, of
+# any model (trawl_search_urls is written by the search projection after each
+# commit; a completed model switch leaves only the answering model's rows).
 _COLUMNS = (
     "id, project_id, url, status, attempts, next_attempt_at, last_error, version, title,"
-    " added_at, updated_at, EXISTS (SELECT 1 FROM trawl_search_urls s"
-    " WHERE s.url_id = urls.id AND s.vectors_key = urls.vectors_key) AS indexed"
+    " added_at, updated_at, EXISTS (SELECT 1 FROM trawl_search_urls s WHERE s.url_id = urls.id"
+    " AND s.vectors_key = ANY(string_to_array(urls.vectors_keys, ' '))) AS indexed"
 )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+import numpy as np
 import pytest
 
 from application.vectorization.ports import Embedder, EmbeddingFailed, Vectors
@@ -22,7 +23,9 @@ pytestmark = pytest.mark.integration
 __all__ = ["plain_world"]
 
 # A second model the tests can embed with offline (only WordLlama's 256
-# dimensions ship in its wheel): WordLlama's vectors under another model id.
+# dimensions ship in its wheel): WordLlama's vectors under another model id,
+# their dimensions reversed: the same ranking, but other vectors (another
+# blob), as a real second model's would be.
 NEW = "bedrock/amazon.titan-embed-text-v2:0/256"
 
 
@@ -31,7 +34,7 @@ class Renamed:
         self.inner, self.model_id, self.dimensions = inner, model_id, inner.dimensions
 
     def embed(self, texts: Sequence[str]) -> Vectors:
-        return self.inner.embed(texts)
+        return np.ascontiguousarray(self.inner.embed(texts)[:, ::-1])
 
 
 class TwoModels(EmbedderRegistry):
@@ -168,6 +171,18 @@ def test_vectors_of_a_model_the_project_left_are_not_indexed(world: World) -> No
 
     revectorize(world, late, NEW)
     assert rows(world, NEW) > 0 and answering(world) == NEW
+
+
+def test_a_late_job_of_a_model_the_project_left_leaves_the_url_indexed(world: World) -> None:
+    change_model(world, NEW)
+    late = world.ingest("https://example.org/harbour", article(seed="harbour"), model=NEW)
+    world.project_all()
+    assert world.trawl.url_queries.get(world.owner, late).indexed
+
+    revectorize(world, late, MODEL)  # a job queued before the change records its vectors
+
+    assert rows(world, MODEL) == 0
+    assert world.trawl.url_queries.get(world.owner, late).indexed
 
 
 class RefusesCranes(TwoModels):

@@ -274,14 +274,14 @@ def test_a_view_built_under_a_suffix_keeps_its_own_position(trawl: Trawl, url: s
 
 
 def test_a_column_added_to_a_view_is_added_to_an_existing_table(trawl: Trawl, url: str) -> None:
-    execute(url, "ALTER TABLE urls DROP COLUMN vectors_key")  # a table from before the column
+    execute(url, "ALTER TABLE urls DROP COLUMN vectors_keys")  # a table from before the column
 
     projector(trawl, "urls").setup()
 
     columns = query(
         url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'urls'"
     )
-    assert "vectors_key" in {row["column_name"] for row in columns}
+    assert "vectors_keys" in {row["column_name"] for row in columns}
 
 
 def test_setup_beside_a_running_batch_waits_for_it_and_never_deadlocks(
