@@ -39,8 +39,13 @@ def rebuild_search(live: SearchProjector, report: Report | None = None) -> int:
         generation=old + 1,
         batch_size=live.batch_size,
     )
-    for name in live.tables.names(old + 1):  # leftovers of an interrupted rebuild
-        live.tables.drop(name)
+    # Leftovers of an interrupted rebuild: the next generation it was filling,
+    # or the generation before the live one, which it swapped out but had not
+    # dropped yet. Only the live generation's tables serve.
+    serving = set(live.tables.names(old))
+    for name in live.tables.names():
+        if name not in serving:
+            live.tables.drop(name)
     with live.datastore.transaction(commit=True) as curs:
         for table in search_state.TABLES:
             curs.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(table + REBUILD)))

@@ -320,6 +320,30 @@ def test_a_rebuild_reports_its_progress_in_log_positions_up_to_the_head(world: W
     assert world.trawl.search_projector.tables.get("chunks_wordllama_l2_supercat_256_g1") is None
 
 
+def test_a_rebuild_drops_the_tables_an_interrupted_rebuild_left(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.ingest("https://example.org/alpha", article(seed="alpha"))
+    world.project_all()
+    live = world.trawl.search_projector
+    drop = live.tables.drop
+
+    def fails(name: str) -> None:
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(live.tables, "drop", fails)
+    with pytest.raises(OSError):
+        rebuild_search(live)  # swapped generation 2 in, then failed dropping generation 1
+    monkeypatch.setattr(live.tables, "drop", drop)
+    assert live.generation() == 2 and live.tables.names(1)
+
+    rebuild_search(live)
+
+    assert live.generation() == 3
+    assert live.tables.names() == live.tables.names(3) != []
+    assert world.search("alpha3w4 alpha3w5", "text") != []
+
+
 def test_a_rebuild_settles_the_parked_events_under_the_views_name(world: World, url: str) -> None:
     """Parked again by the rebuild (the blob is still gone): counted once, as the view's."""
     broken = world.ingest("https://example.org/alpha", article(seed="alpha"))
