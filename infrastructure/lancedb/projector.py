@@ -253,33 +253,47 @@ class SearchProjector:
 
     def _flush(self, conn: Connection[DictRow], pending: Pending) -> None:
         """The URLs gathered so far: one LanceDB commit per table, then their
-        Postgres rows and the position in one transaction."""
+        Postgres rows and the position in one transaction.
+
+        A project whose URLs all have the wanted model's rows answers from them
+        in that transaction; its rows in other models' tables go after it
+        (deleted first, they left a window in which searches still read the
+        old table and found nothing), then the position moves. A crash in
+        between replays the batch, and the replay finds the switch completed
+        with rows left to delete."""
         for (name, dimensions), urls in pending.rows.items():
             self.tables.upsert_urls(name, dimensions, urls)
-        if pending.position is not None:
+        if pending.position is None:
+            pending.clear()
+            return
+        with conn.transaction():
+            curs = conn.cursor()
+            # LanceDB committed first; a position lost in a crash replays
+            # the events harmlessly, so this need not wait for the flush.
+            curs.execute("SET LOCAL synchronous_commit = off")
+            for write in pending.writes:
+                write(curs)
+            switched = {p: done for p in pending.dirty if (done := self._switch(curs, p))}
+            if not switched:
+                views.write_position(curs, self.view, pending.position)
+        if switched:
+            for project_id, (_, others) in switched.items():
+                names = [lance.table_name(other, pending.generation) for other in others]
+                self.tables.delete(names, lance.project_filter(project_id))
             with conn.transaction():
                 curs = conn.cursor()
-                # LanceDB committed first; a position lost in a crash replays
-                # the events harmlessly, so this need not wait for the flush.
-                curs.execute("SET LOCAL synchronous_commit = off")
-                for write in pending.writes:
-                    write(curs)
-                for project_id in pending.dirty:
-                    self._complete_switch(curs, project_id, pending.generation)
+                for project_id, (model, _) in switched.items():
+                    search_switch.forget_others(curs, self.suffix, project_id, model)
                 views.write_position(curs, self.view, pending.position)
         pending.clear()
 
-    def _complete_switch(self, curs: Any, project_id: UUID, generation: int) -> None:
-        """A project whose URLs all have the wanted model's rows now answers from
-        them; its rows in other models' tables go (LanceDB first: if this
-        transaction is lost, the replay deletes them again, harmlessly)."""
+    def _switch(self, curs: Any, project_id: UUID) -> tuple[str, list[str]] | None:
+        """(model, the other models with rows) once every URL of the project
+        has the wanted model's rows: the project answers from them now."""
         done = search_switch.completed(curs, self.suffix, project_id)
-        if done is None:
-            return
-        model, others = done
-        others_tables = [lance.table_name(other, generation) for other in others]
-        self.tables.delete(others_tables, lance.project_filter(project_id))
-        search_switch.switch(curs, self.suffix, project_id, model)
+        if done is not None:
+            search_switch.switch(curs, self.suffix, project_id, done[0])
+        return done
 
     def _apply(
         self, event: Any, position: int, conn: Connection[DictRow], pending: Pending

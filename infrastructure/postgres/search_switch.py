@@ -97,18 +97,23 @@ def completed(curs: Cursor[DictRow], suffix: str, project_id: UUID) -> tuple[str
 
 
 def switch(curs: Cursor[DictRow], suffix: str, project_id: UUID, model_id: str) -> None:
-    """The project answers from `model_id`; the rows of its other models are gone."""
-    curs.execute(
-        SQL("DELETE FROM {} WHERE project_id = %s AND model_id <> %s").format(
-            Identifier(URLS + suffix)
-        ),
-        (project_id, model_id),
-    )
+    """The project answers from `model_id` (its other models' rows stay until
+    `forget_others`, so a switch cut short is still found `completed`)."""
     curs.execute(
         SQL("UPDATE {} SET answering = %s WHERE project_id = %s").format(
             Identifier(PROJECTS + suffix)
         ),
         (model_id, project_id),
+    )
+
+
+def forget_others(curs: Cursor[DictRow], suffix: str, project_id: UUID, model_id: str) -> None:
+    """The rows of the project's models other than `model_id` are gone."""
+    curs.execute(
+        SQL("DELETE FROM {} WHERE project_id = %s AND model_id <> %s").format(
+            Identifier(URLS + suffix)
+        ),
+        (project_id, model_id),
     )
 
 

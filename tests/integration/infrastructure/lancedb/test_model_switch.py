@@ -17,6 +17,7 @@ from infrastructure.lancedb import tables as lance
 from infrastructure.lancedb.checks import SearchDeletionCheck, SearchRebuildCheck
 from tests.integration.infrastructure.lancedb.test_search_projection import MODEL, World
 from tests.integration.infrastructure.lancedb.test_search_projection import world as plain_world
+from tests.integration.infrastructure.postgres.helpers import scalar
 from tests.unit.application.pipeline_fakes import article
 
 pytestmark = pytest.mark.integration
@@ -122,6 +123,56 @@ def test_once_switched_the_projects_old_rows_are_deleted_and_checks_agree(
     world.trawl.projects.delete(world.owner, world.project)
     world.project_all()
     assert SearchDeletionCheck(projector).run(world.project, [harbour]).ok
+
+
+def one_url_switching(world: World) -> uuid.UUID:
+    """One indexed URL, its project switching to the new model."""
+    harbour = world.ingest("https://example.org/harbour", article(seed="harbour"))
+    world.project_all()
+    change_model(world, NEW)
+    return harbour
+
+
+def test_searches_find_the_project_while_its_old_rows_are_deleted(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harbour = one_url_switching(world)
+    tables = world.trawl.search_projector.tables
+    delete = tables.delete
+    found: list[list[uuid.UUID]] = []
+
+    def delete_then_search(names: list[str], where: str) -> None:
+        delete(names, where)
+        found.append(world.search("harbour3w4 harbour3w5", "text"))
+
+    monkeypatch.setattr(tables, "delete", delete_then_search)
+    revectorize(world, harbour, NEW)  # the last URL: the switch completes
+
+    assert found and all(hits[:1] == [harbour] for hits in found)
+    assert answering(world) == NEW and rows(world, MODEL) == 0
+
+
+def test_a_crash_before_the_old_rows_are_deleted_is_mended_by_the_replay(
+    world: World, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harbour = one_url_switching(world)
+    tables = world.trawl.search_projector.tables
+    delete = tables.delete
+
+    def crash(names: list[str], where: str) -> None:
+        raise OSError("killed")
+
+    monkeypatch.setattr(tables, "delete", crash)
+    with pytest.raises(OSError):
+        revectorize(world, harbour, NEW)
+    assert answering(world) == NEW  # switched; the old rows and the position wait
+    monkeypatch.setattr(tables, "delete", delete)
+
+    world.project_all()
+
+    assert rows(world, MODEL) == 0
+    assert scalar(url, "SELECT count(*) FROM trawl_search_urls WHERE model_id <> %s", (NEW,)) == 0
+    assert world.search("harbour3w4 harbour3w5", "text")[:1] == [harbour]
 
 
 def test_switching_back_reuses_the_stored_vectors_of_the_first_model(world: World) -> None:
