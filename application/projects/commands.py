@@ -20,7 +20,7 @@ from application.store import (
 )
 from domain.common import Context
 from domain.projects.aggregate import Project
-from domain.projects.settings import DEFAULT_EMBEDDING_MODEL, check_embedding_model
+from domain.projects.settings import DEFAULT_EMBEDDING_MODEL, check_new_embedding_model
 from domain.vectorization import models
 
 
@@ -50,7 +50,7 @@ class ProjectCommands:
     ) -> None:
         self.store = store
         self.policy = policy
-        check_embedding_model(default_model)  # a bad deployment default fails at start
+        check_new_embedding_model(default_model)  # a bad deployment default fails at start
         self.default_model = default_model
         self.usable_model = usable_model  # the deployment has what the model needs
 

@@ -222,6 +222,8 @@ class Pipeline:
         except NotFound:
             return Next(STALE, reason="NotFound")
         following = _after_fetch(url)
+        if following.step == DONE and self._vectors_missing(url):
+            return Next(VECTORIZE, url.current_version)  # an unchanged fetch recorded
         return following if following.step != DONE else Next(STALE, reason="FetchNotScheduled")
 
     # -- extract -----------------------------------------------------------

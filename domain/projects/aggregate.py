@@ -9,7 +9,11 @@ from uuid import UUID
 
 from domain.common import Context, TrawlAggregate
 from domain.projects import errors, values
-from domain.projects.settings import DEFAULT_EMBEDDING_MODEL, ProjectSettings
+from domain.projects.settings import (
+    DEFAULT_EMBEDDING_MODEL,
+    ProjectSettings,
+    check_new_embedding_model,
+)
 
 ACTIVE, ARCHIVED, DELETED = "active", "archived", "deleted"
 
@@ -124,7 +128,7 @@ class Project(TrawlAggregate):
             owner_id=owner_id,
             name=values.normalize_name(name),
             description=values.normalize_description(description),
-            embedding_model=ProjectSettings(embedding_model=embedding_model).embedding_model,
+            embedding_model=_new_model(embedding_model),
             **ctx.fields(),
         )
 
@@ -176,7 +180,8 @@ class Project(TrawlAggregate):
             )
             changed.append("refresh_interval")
         if wanted.embedding_model != now.embedding_model:
-            self._emit(self.EmbeddingModelChanged, ctx, embedding_model=wanted.embedding_model)
+            model = _new_model(wanted.embedding_model)
+            self._emit(self.EmbeddingModelChanged, ctx, embedding_model=model)
             changed.append("embedding_model")
         return changed
 
@@ -196,3 +201,9 @@ class Project(TrawlAggregate):
         if self.status == DELETED:
             raise errors.ProjectDeleted("project not found")
         self._emit(self.Deleted, ctx)
+
+
+def _new_model(model: str) -> str:
+    """A model the project is given now (see `check_new_embedding_model`)."""
+    check_new_embedding_model(model)
+    return model

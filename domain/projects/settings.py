@@ -54,9 +54,16 @@ def check_embedding_model(model: str) -> None:
     """A model Trawl can embed with (domain/vectorization/models.py)."""
     if not isinstance(model, str) or len(model) > MODEL_MAX_LENGTH:
         raise errors.InvalidSettings("embedding_model must be a model id string")
-    parsed = models.parse_model_id(model)  # raises InvalidModelId (invalid-model) with the reason
-    if str(parsed) != model:
-        # One spelling per model: the id keys the vector cache and names the
-        # search table, so `-0256` beside `-256` would be a second model in the
-        # cache sharing the first one's table (a "switch" then empties it).
-        raise models.InvalidModelId(f"write the model id as {parsed}")
+    models.parse_model_id(model)  # raises InvalidModelId (invalid-model) with the reason
+
+
+def check_new_embedding_model(model: str) -> None:
+    """A model a project may be given now: well formed and in its one spelling.
+
+    The id keys the vector cache and names the search table, so `-0256` beside
+    `-256` would be a second model in the cache sharing the first one's table.
+    Only new values are held to it: events recorded before are replayed as
+    they are."""
+    check_embedding_model(model)
+    if (canonical := str(models.parse_model_id(model))) != model:
+        raise models.InvalidModelId(f"write the model id as {canonical}")

@@ -14,11 +14,12 @@ A project's rows go to the table of the model its settings want at that
 point of the log, and only there (a late `Vectorized` of a model it left is
 not indexed). After a model change the old model's table keeps answering
 (`search_switch`) until every URL indexed under it has rows of the new one;
-then, in the batch's transaction, the old model's rows of the project are
-deleted from LanceDB and the switch is recorded. A URL whose chunks the
-project's model refused (`VectorizationFailed`) leaves the index, so a switch
-never waits for it. Every decision depends on the log up to the event alone,
-so a replay or rebuild reaches the same index.
+then the new model answers (the batch's transaction), and after that the old
+model's rows of the project are deleted from LanceDB, then from Postgres with
+the position (a crash in between replays the batch, which deletes them
+again). A URL whose chunks the project's model refused (`VectorizationFailed`)
+leaves the index, so a switch never waits for it. Every decision depends on
+the log up to the event alone, so a replay or rebuild reaches the same index.
 
 An event is parked (`trawl_parked_events`) only when it cannot be applied
 however often it is tried: a blob gone or altered, state that does not
@@ -75,7 +76,15 @@ TOPICS = tuple(
 )
 PARK_AFTER_SECONDS = 300.0  # an event failing transiently this long is parked
 # Events applied after whatever the batch gathered before them is committed.
-IN_ORDER = (Project.Deleted, Url.Removed, Url.VectorizationFailed, Project.EmbeddingModelChanged)
+IN_ORDER = frozenset(
+    cls.TOPIC
+    for cls in (
+        Project.Deleted,
+        Url.Removed,
+        Url.VectorizationFailed,
+        Project.EmbeddingModelChanged,
+    )
+)
 Progress = Callable[[int], None]
 # Failures of a dependency, not of the event: the batch stops and is tried
 # again. OSError covers files and sockets (timeouts, refused connections);
@@ -224,10 +233,13 @@ class SearchProjector:
         pending = Pending(self.generation())
         for row in found:
             position = int(row["notification_id"])
+            if row["topic"] in IN_ORDER:
+                # Deletions and model changes apply in log order. Outside the
+                # event's try: a failing flush stops the batch and is never
+                # this event's fault (parking it would skip a deletion).
+                self._flush(conn, pending)
             try:
                 event = self.store.mapper.to_domain_event(notification(row))
-                if isinstance(event, IN_ORDER):
-                    self._flush(conn, pending)  # deletions and model changes apply in log order
                 writes = self._apply(event, position, conn, pending)
             except Exception as error:  # parked (visible, retryable) unless transient
                 if isinstance(error, TRANSIENT) and not self._failed_too_long(position):
@@ -274,12 +286,21 @@ class SearchProjector:
             for write in pending.writes:
                 write(curs)
             switched = {p: done for p in pending.dirty if (done := self._switch(curs, p))}
-            if not switched:
+            if switched:
+                # The old rows are deleted once this commits: a switch lost in a
+                # Postgres crash would leave searches reading an emptied table.
+                curs.execute("SET LOCAL synchronous_commit = on")
+            else:
                 views.write_position(curs, self.view, pending.position)
         if switched:
-            for project_id, (_, others) in switched.items():
+            for project_id, (model, others) in switched.items():
+                answering = lance.table_name(model, pending.generation)
                 names = [lance.table_name(other, pending.generation) for other in others]
-                self.tables.delete(names, lance.project_filter(project_id))
+                # Never the answering table (an id recorded in another spelling
+                # before ids had one names the same table).
+                self.tables.delete(
+                    [n for n in names if n != answering], lance.project_filter(project_id)
+                )
             with conn.transaction():
                 curs = conn.cursor()
                 for project_id, (model, _) in switched.items():

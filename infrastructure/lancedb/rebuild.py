@@ -16,6 +16,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from infrastructure.lancedb import tables as lance
 from infrastructure.lancedb.projector import SearchProjector
 from infrastructure.postgres import search_state, views
 from infrastructure.postgres.projector import lock_id
@@ -40,11 +41,10 @@ def rebuild_search(live: SearchProjector, report: Report | None = None) -> int:
         batch_size=live.batch_size,
     )
     # Leftovers of an interrupted rebuild: the next generation it was filling,
-    # or the generation before the live one, which it swapped out but had not
-    # dropped yet. Only the live generation's tables serve.
-    serving = set(live.tables.names(old))
+    # or generations before the live one, swapped out but not dropped yet (the
+    # live generation's tables serve; far higher ones are `--check` scratch).
     for name in live.tables.names():
-        if name not in serving:
+        if lance.generation_of(name) < old or lance.generation_of(name) == old + 1:
             live.tables.drop(name)
     with live.datastore.transaction(commit=True) as curs:
         for table in search_state.TABLES:

@@ -76,6 +76,11 @@ def table_name(model_id: str, generation: int) -> str:
     return f"{PREFIX}{parse_model_id(model_id).slug}_g{generation}"
 
 
+def generation_of(name: str) -> int:
+    """The generation a table name ends with (`table_name`)."""
+    return int(name.rsplit("_g", 1)[1])
+
+
 def schema(dimensions: int) -> pa.Schema:
     return pa.schema(
         [

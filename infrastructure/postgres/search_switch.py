@@ -5,9 +5,10 @@ ask for (`wanted`, from `Project.Created` and `EmbeddingModelChanged`) and
 the model whose table answers its searches (`answering`). After a model
 change the two differ until every URL the index holds for the project under
 another model also has rows of the wanted one; then the switch completes:
-`answering` becomes `wanted` and the other models' rows are dropped (the
-projector deletes them from LanceDB first). The search projection writes
-this table, the search read side reads `answering`.
+`answering` becomes `wanted` (`switch`); after that commits, the projector
+deletes the other models' rows from LanceDB, then here (`forget_others`).
+The search projection writes this table, the search read side reads
+`answering`.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from application.ports import Extracted, FetchError
 from application.store import TrawlStore
 from application.urls.pipeline import (
     CHUNK,
+    DONE,
     EXTRACT,
     FAILED,
     RETRY,
@@ -22,7 +23,8 @@ from application.urls.pipeline import (
 )
 from domain.chunks.splitter import CHUNKER_VERSION, ChunkSettings, chunk_id, text_hash
 from domain.common import Context
-from domain.urls.aggregate import Url
+from domain.projects.aggregate import Project
+from domain.urls.aggregate import Url, chunks_digest
 from tests.unit.application.pipeline_fakes import (
     NOT_MODIFIED,
     FakeClock,
@@ -157,6 +159,34 @@ def test_same_bytes_refetched_are_unchanged(
     assert topics(store).count(FETCHED) == 1
     assert topics(store).count(UNCHANGED) == 1
     assert topics(store).count(CHUNKED) == 1
+
+
+def test_an_unchanged_fetch_goes_on_to_vectorize_only_for_a_model_the_url_lacks(
+    store: TrawlStore, blobs: MemoryBlobs, clock: FakeClock
+) -> None:
+    url_id = added_url(store)
+    fetcher = FakeFetcher(page(article()), page(article()), page(article()))
+    pipeline = pipeline_for(store, fetcher, blobs, clock)
+    run_through(pipeline, url_id)
+    url = store.load(Url, url_id)
+    assert url.chunking is not None
+    model = store.load(Project, url.project_id).embedding_model
+    url.record_vectors(Context.system("test"), 1, model, 256, "v1", chunks_digest(url.chunking))
+    store.commit(url)
+    schedule(store, url_id)
+    assert run_through(pipeline, url_id) == Next(DONE, 1)  # its vectors are the model's
+
+    project = store.load(Project, url.project_id)
+    titan = "bedrock/amazon.titan-embed-text-v2:0/256"
+    project.change_settings(
+        Context.system("test"), replace(project.settings, embedding_model=titan)
+    )
+    store.commit(project)
+    schedule(store, url_id)
+    assert run_through(pipeline, url_id) == Next(VECTORIZE, 1)
+    # A worker that took the job over after the outcome was recorded carries on.
+    assert pipeline.fetch(url_id, uuid.uuid4(), 2) == Next(VECTORIZE, 1)
+    assert len(fetcher.requests) == 3
 
 
 def test_changed_content_is_a_new_version_chunked_again(

@@ -18,6 +18,7 @@ from domain.common import Context
 from domain.urls.aggregate import Url
 from infrastructure.blobs.local import LocalBlobStore
 from infrastructure.embedding.registry import EmbedderRegistry
+from infrastructure.lancedb import tables as lance
 from infrastructure.lancedb.projector import SearchProjector
 from infrastructure.lancedb.rebuild import rebuild_search
 from infrastructure.postgres.projector import lock_id
@@ -160,6 +161,30 @@ def test_vectors_recorded_after_the_project_was_deleted_stay_out_of_the_index(
 
     assert world.rows() == 0
     assert scalar(url, "SELECT count(*) FROM trawl_search_urls") == 0
+
+
+def test_a_failing_flush_before_a_removal_stops_the_batch_and_never_parks_the_removal(
+    world: World, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alpha = world.ingest("https://example.org/alpha", article(seed="alpha"))
+    world.trawl.urls.remove(world.owner, alpha)  # one batch: its vectors, then its removal
+    tables = world.trawl.search_projector.tables
+    upsert = tables.upsert_urls
+    calls: list[str] = []
+
+    def fails_once(name: str, dimensions: int, urls: Any) -> None:
+        calls.append(name)
+        if len(calls) == 1:
+            raise ValueError("a bad write")
+        upsert(name, dimensions, urls)
+
+    monkeypatch.setattr(tables, "upsert_urls", fails_once)
+    with pytest.raises(ValueError):
+        world.project_all()
+    world.project_all()
+
+    assert world.rows() == 0
+    assert scalar(url, "SELECT count(*) FROM trawl_parked_events") == 0
 
 
 def test_an_event_it_cannot_apply_is_parked_and_the_rest_goes_on(world: World, url: str) -> None:
@@ -337,10 +362,13 @@ def test_a_rebuild_drops_the_tables_an_interrupted_rebuild_left(
     monkeypatch.setattr(live.tables, "drop", drop)
     assert live.generation() == 2 and live.tables.names(1)
 
+    checking = live.tables.create(lance.table_name(MODEL, 1_000_002), 256).name  # `--check`'s
+
     rebuild_search(live)
 
     assert live.generation() == 3
-    assert live.tables.names() == live.tables.names(3) != []
+    assert sorted(live.tables.names()) == sorted([*live.tables.names(3), checking])
+    assert live.tables.names(3) != []
     assert world.search("alpha3w4 alpha3w5", "text") != []
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
+from domain.common import Context
+from domain.projects.aggregate import Project
 from domain.projects.settings import ProjectSettings
 from domain.vectorization.models import InvalidModelId, ModelId, parse_model_id
 
@@ -60,4 +64,17 @@ def test_a_project_setting_takes_one_spelling_of_a_model(raw: str, canonical: st
     # would be a second model sharing the first one's table.
     assert str(parse_model_id(raw)) == canonical
     with pytest.raises(InvalidModelId, match=canonical):
-        ProjectSettings(embedding_model=raw)
+        Project.create(Context.system("test"), uuid.uuid4(), uuid.uuid4(), "P", embedding_model=raw)
+    project = Project.create(Context.system("test"), uuid.uuid4(), uuid.uuid4(), "P")
+    with pytest.raises(InvalidModelId, match=canonical):
+        project.change_settings(Context.system("test"), ProjectSettings(embedding_model=raw))
+
+
+def test_a_project_recorded_with_another_spelling_still_loads() -> None:
+    # Recorded before one spelling was asked for: replayed as it is, and its
+    # owner can still move it to the canonical id.
+    project = Project.create(Context.system("test"), uuid.uuid4(), uuid.uuid4(), "P")
+    project.embedding_model = "wordllama/l2_supercat-0256"  # as its old Created replays
+    assert project.settings.embedding_model == "wordllama/l2_supercat-0256"
+    canonical = ProjectSettings(embedding_model="wordllama/l2_supercat-256")
+    assert project.change_settings(Context.system("test"), canonical) == ["embedding_model"]
