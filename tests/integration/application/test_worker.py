@@ -174,8 +174,9 @@ def test_a_worker_dying_before_the_fetch_leaves_one_result(
     expire_leases(url)
     drain(make_worker(live_queue, pipeline, "live"), live_queue)
     # The first worker wakes up after all: it fetches and records nothing, and
-    # carries on from where the URL stands (chunked, no vectors yet), but its
-    # lease is gone, so the queue takes nothing from it.
+    # carries on from where the URL stands (chunked, no vectors yet). Its lease
+    # is gone; a vectorize job it hands off is queued all the same (the queue
+    # port's rule: the step is idempotent, a lost next step is not).
     late = pipeline.fetch(url_id, lease.lease_id, lease.attempt)
 
     assert late.step == "vectorize"
