@@ -122,13 +122,14 @@ class Project(TrawlAggregate):
         description: str = "",
         embedding_model: str = DEFAULT_EMBEDDING_MODEL,
     ) -> Project:
+        check_new_embedding_model(embedding_model)
         return cls._create(
             cls.Created,
             id=project_id,
             owner_id=owner_id,
             name=values.normalize_name(name),
             description=values.normalize_description(description),
-            embedding_model=_new_model(embedding_model),
+            embedding_model=embedding_model,
             **ctx.fields(),
         )
 
@@ -180,8 +181,8 @@ class Project(TrawlAggregate):
             )
             changed.append("refresh_interval")
         if wanted.embedding_model != now.embedding_model:
-            model = _new_model(wanted.embedding_model)
-            self._emit(self.EmbeddingModelChanged, ctx, embedding_model=model)
+            check_new_embedding_model(wanted.embedding_model)
+            self._emit(self.EmbeddingModelChanged, ctx, embedding_model=wanted.embedding_model)
             changed.append("embedding_model")
         return changed
 
@@ -201,9 +202,3 @@ class Project(TrawlAggregate):
         if self.status == DELETED:
             raise errors.ProjectDeleted("project not found")
         self._emit(self.Deleted, ctx)
-
-
-def _new_model(model: str) -> str:
-    """A model the project is given now (see `check_new_embedding_model`)."""
-    check_new_embedding_model(model)
-    return model

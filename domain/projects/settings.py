@@ -50,11 +50,11 @@ def check_refresh_interval(seconds: int | None) -> None:
         )
 
 
-def check_embedding_model(model: str) -> None:
-    """A model Trawl can embed with (domain/vectorization/models.py)."""
+def check_embedding_model(model: str) -> models.ModelId:
+    """A model Trawl can embed with (domain/vectorization/models.py), parsed."""
     if not isinstance(model, str) or len(model) > MODEL_MAX_LENGTH:
         raise errors.InvalidSettings("embedding_model must be a model id string")
-    models.parse_model_id(model)  # raises InvalidModelId (invalid-model) with the reason
+    return models.parse_model_id(model)  # raises InvalidModelId (invalid-model) with the reason
 
 
 def check_new_embedding_model(model: str) -> None:
@@ -64,6 +64,5 @@ def check_new_embedding_model(model: str) -> None:
     `-256` would be a second model in the cache sharing the first one's table.
     Only new values are held to it: events recorded before are replayed as
     they are."""
-    check_embedding_model(model)
-    if (canonical := str(models.parse_model_id(model))) != model:
+    if (canonical := str(check_embedding_model(model))) != model:
         raise models.InvalidModelId(f"write the model id as {canonical}")

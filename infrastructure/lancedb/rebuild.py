@@ -44,7 +44,7 @@ def rebuild_search(live: SearchProjector, report: Report | None = None) -> int:
     # or generations before the live one, swapped out but not dropped yet (the
     # live generation's tables serve; far higher ones are `--check` scratch).
     for name in live.tables.names():
-        if lance.generation_of(name) < old or lance.generation_of(name) == old + 1:
+        if (generation := lance.generation_of(name)) < old or generation == old + 1:
             live.tables.drop(name)
     with live.datastore.transaction(commit=True) as curs:
         for table in search_state.TABLES:
